@@ -1,0 +1,39 @@
+# Thin wrappers; the README documents each target.
+#   make lab        set up .venv and open JupyterLab on the welcome notebook
+#   make test       set up .venv and run the whole test suite (what CI runs)
+#   make notebooks  re-execute every notebook in full mode and save it with its outputs
+#   make lint       ruff on the Python sources
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.course-installed
+# The environment CI and `make test` use: reference solutions on, small budgets, no display.
+TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0
+
+.PHONY: setup lab test lint notebooks clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check course_lib solutions tests scripts benchmarks
+
+test: $(STAMP) lint
+	$(TEST_ENV) $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+
+notebooks: $(STAMP)
+	COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=0 $(BIN)/python scripts/build_notebooks.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

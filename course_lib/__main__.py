@@ -1,0 +1,88 @@
+"""Command line: ``python -m course_lib list | run <experiment> | check <exercise>``.
+
+Examples::
+
+    python -m course_lib list
+    python -m course_lib run vickrey --quick --json metrics.json
+    COURSE_LIB_REFERENCE=all python -m course_lib run vickrey
+    python -m course_lib check 1.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import config, exercises
+from .experiments import EXPERIMENTS, get_experiment
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib",
+        description="Markets of Agents: run a chapter's experiment, list or check exercises.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_list = sub.add_parser("list", help="list exercises and experiments")
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p_run = sub.add_parser("run", help="run a chapter's headline experiment")
+    p_run.add_argument("experiment", choices=sorted(EXPERIMENTS))
+    p_run.add_argument("--quick", action="store_true", help="small budgets (as in CI)")
+    p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_run.add_argument("--json", metavar="PATH", help="also write the metrics to PATH")
+    p_run.add_argument("--reference", metavar="IDS",
+                       help='use reference solutions: "all" or ids like "1.1,1.2"')
+    p_run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    p_check = sub.add_parser("check", help="run one exercise's public tests on your code")
+    p_check.add_argument("exercise", help='an exercise id such as "1.2"')
+    return parser
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    print(exercises.format_catalog(rows))
+    print()
+    print("experiments:")
+    for name in EXPERIMENTS:
+        print(f"  {name:<18} {get_experiment(name).TITLE}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            rows = exercises.catalog()
+            if args.json:
+                experiments = {n: get_experiment(n).TITLE for n in EXPERIMENTS}
+                print(json.dumps({"exercises": rows, "experiments": experiments}, indent=2))
+            else:
+                _print_table(rows)
+            return 0
+        if args.command == "check":
+            return 0 if exercises.check(args.exercise).passed else 1
+        if args.reference:
+            exercises.use_reference(*args.reference.split(","))
+        config.check_seed(args.seed)
+        metrics = get_experiment(args.experiment).run(
+            quick=True if args.quick else None, seed=args.seed, progress=not args.no_progress)
+    except exercises.ExerciseNotImplementedError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, ImportError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    text = json.dumps(metrics, indent=2)
+    print(text)
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Learning to bid in repeated auctions.
+
+Chapter 1's learner. ``n_bidders`` bidders meet again and again; each round every bidder
+draws a private value ``v ~ U[0, 1]`` and bids ``v * ratio``. A bidder keeps one ratio per
+*value bin* (``n_bins`` equal bins of [0, 1]), so the shape of its bid curve is learned, not
+assumed. The ratios follow a policy gradient on the bidder's own auction utility:
+
+* explore: bid ``v * (ratio + sigma * eps)`` with ``eps ~ N(0, 1)``;
+* score: ``(u - u_base) * eps / sigma`` estimates the gradient of expected utility with
+  respect to the ratio (REINFORCE); ``u_base`` is the utility the bidder would have got by
+  bidding exactly ``v * ratio`` against the same opponents, a baseline that does not depend
+  on its own noise and so keeps the estimate unbiased while cutting its variance;
+* step: a normalised (RMSProp-style) step on each bin's ratio, with a decaying step size
+  and exploration, and the ratios averaged over the last quarter of training.
+
+Nobody tells the bidders the theory: under Vickrey they should find ratio 1 (truthful), under
+first price ``(n - 1) / n`` (shading).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .auctions import auction_utilities, check_mechanism
+from .exercises import exercise
+from .validation import as_float_array, check_finite, check_float, check_int
+
+
+def _check_gradient_args(
+    utilities: Any, baselines: Any, noise: Any, sigma: Any, bins: Any, n_bins: Any
+) -> dict[str, Any]:
+    arrays = {}
+    for name, x in (("utilities", utilities), ("baselines", baselines), ("noise", noise)):
+        arr = check_finite(as_float_array(x, name), name)
+        if arr.ndim != 2:
+            raise ValueError(f"{name} must have shape (batch, n_bidders), got {arr.shape}")
+        arrays[name] = arr
+    shape = arrays["utilities"].shape
+    for name, arr in arrays.items():
+        if arr.shape != shape:
+            raise ValueError(f"{name} has shape {arr.shape}, expected {shape} like utilities")
+    n_bins = check_int("n_bins", n_bins, 1)
+    sigma = check_float("sigma", sigma, positive=True)
+    bins_arr = np.asarray(bins)
+    if bins_arr.dtype.kind not in "iu":
+        raise TypeError(f"bins must hold integers, got dtype {bins_arr.dtype}")
+    if bins_arr.shape != shape:
+        raise ValueError(f"bins must have shape {shape} like utilities, got {bins_arr.shape}")
+    if bins_arr.size and (bins_arr.min() < 0 or bins_arr.max() >= n_bins):
+        raise ValueError(f"bins must lie in [0, {n_bins}), got {bins_arr.min()}..{bins_arr.max()}")
+    return {**arrays, "sigma": sigma, "bins": bins_arr, "n_bins": n_bins}
+
+
+@exercise("1.4", title="Policy-gradient estimate for bid ratios", validate=_check_gradient_args)
+def bid_ratio_gradient(
+    utilities: np.ndarray,
+    baselines: np.ndarray,
+    noise: np.ndarray,
+    sigma: float,
+    bins: np.ndarray,
+    n_bins: int,
+) -> np.ndarray:
+    """Estimate each bidder's gradient of expected utility with respect to each bin's ratio.
+
+    Every sample contributes ``(utilities - baselines) * noise / sigma`` to the bin its value
+    fell in; the estimate for a (bidder, bin) is the **mean** over the samples in that bin
+    (0 for a bin that received no sample).
+
+    Parameters
+    ----------
+    utilities, baselines, noise : np.ndarray, shape (batch, n_bidders)
+        Realised utilities, the no-noise baseline utilities, and the standard normal
+        exploration noise ``eps`` of each bidder in each auction.
+    sigma : float
+        Exploration scale (> 0): the bid ratio was ``ratio + sigma * eps``.
+    bins : np.ndarray of int, shape (batch, n_bidders)
+        Value bin of each bidder in each auction, in ``[0, n_bins)``.
+    n_bins : int
+        Number of value bins.
+
+    Returns
+    -------
+    np.ndarray, shape (n_bidders, n_bins)
+    """
+    # TODO(exercise 1.4): compute the per-sample score (u - b) * eps / sigma, then add the
+    # scores and the sample counts into (n_bidders, n_bins) tables with np.add.at (bidder
+    # index = column, bin index = bins), and divide, leaving empty bins at 0.
+    raise NotImplementedError
+
+
+@dataclass
+class LearnToBidResult:
+    """What ``learn_to_bid`` learned.
+
+    Attributes
+    ----------
+    mechanism : str
+    ratios : np.ndarray, shape (n_bidders, n_bins)
+        Learned bid / value in each value bin (averaged over the last quarter of training).
+    bin_centers : np.ndarray, shape (n_bins,)
+    history : np.ndarray, shape (iterations, n_bidders)
+        Each bidder's value-weighted mean ratio after every iteration (a learning curve).
+    """
+
+    mechanism: str
+    ratios: np.ndarray
+    bin_centers: np.ndarray
+    history: np.ndarray
+
+    @property
+    def n_bidders(self) -> int:
+        return self.ratios.shape[0]
+
+    def overall_ratio(self) -> float:
+        """The learned bid / value over all values: the slope of the least-squares line
+        through the origin fitted to bid(v) for v ~ U[0, 1], averaged over bidders."""
+        return float(np.mean(weighted_ratio(self.ratios)))
+
+
+def weighted_ratio(ratios: np.ndarray) -> np.ndarray:
+    """Least-squares slope through the origin of a per-bin bid curve, for v ~ U[0, 1].
+
+    With bid ``ratio_k * v`` on bin ``k``, the slope is ``sum_k ratio_k * w_k`` where ``w_k``
+    is the share of ``v**2`` mass in bin ``k``. Works on the last axis.
+    """
+    n_bins = ratios.shape[-1]
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    w = np.diff(edges**3)  # integral of v^2 over each bin, times 3
+    return ratios @ (w / w.sum())
+
+
+def learn_to_bid(
+    mechanism: str,
+    n_bidders: int = 3,
+    n_bins: int = 10,
+    iterations: int = 400,
+    batch: int = 4096,
+    lr: float = 0.05,
+    sigma: tuple[float, float] = (0.2, 0.02),
+    init_ratio: float = 0.5,
+    seed: int = 0,
+    callback: Callable[[int], None] | None = None,
+) -> LearnToBidResult:
+    """Let ``n_bidders`` learners bid against each other in ``iterations * batch`` auctions.
+
+    Parameters
+    ----------
+    mechanism : {"first_price", "vickrey"}
+    n_bidders : int
+        At least 2.
+    n_bins : int
+        Value bins per bidder (each has its own ratio).
+    iterations : int
+        Gradient steps; each plays ``batch`` auctions at once.
+    lr : float
+        Initial step size of the normalised update (decays as ``1 / sqrt(1 + t / 25)``).
+    sigma : (float, float)
+        Exploration scale at the start and at the end (geometric schedule).
+    init_ratio : float
+        Every ratio starts here (0.5: everyone starts by shading hard).
+    callback : callable, optional
+        Called with the iteration index after every step (progress bars).
+    """
+    check_mechanism(mechanism)
+    n_bidders = check_int("n_bidders", n_bidders, 2)
+    n_bins = check_int("n_bins", n_bins, 1)
+    iterations = check_int("iterations", iterations, 1)
+    batch = check_int("batch", batch, 1)
+    lr = check_float("lr", lr, positive=True)
+    init_ratio = check_float("init_ratio", init_ratio, non_negative=True)
+    if not isinstance(sigma, (tuple, list)) or len(sigma) != 2:
+        raise TypeError(f"sigma must be a pair (start, end), got {sigma!r}")
+    sigma0 = check_float("sigma[0]", sigma[0], positive=True)
+    sigma1 = check_float("sigma[1]", sigma[1], positive=True)
+    rng = np.random.default_rng(seed)
+    ratios = np.full((n_bidders, n_bins), float(init_ratio))
+    mean_sq = np.zeros_like(ratios)
+    averaged, n_averaged = np.zeros_like(ratios), 0
+    history = np.empty((iterations, n_bidders))
+    who = np.arange(n_bidders)
+    for t in range(iterations):
+        s = sigma0 * (sigma1 / sigma0) ** (t / max(iterations - 1, 1))
+        values = rng.random((batch, n_bidders))
+        bins = np.minimum((values * n_bins).astype(int), n_bins - 1)
+        eps = rng.standard_normal((batch, n_bidders))
+        mean_ratio = ratios[who, bins]
+        bids = values * np.maximum(mean_ratio + s * eps, 0.0)
+        utilities = auction_utilities(values, bids, mechanism)
+        # Baseline for bidder i: bid v_i * ratio exactly, everyone else unchanged.
+        # Layout (bidder i, auction, bidder) so all n counterfactual auctions run at once.
+        cf_bids = np.broadcast_to(bids, (n_bidders, batch, n_bidders)).copy()
+        cf_bids[who, :, who] = (values * mean_ratio).T
+        cf_utils = auction_utilities(np.broadcast_to(values, cf_bids.shape), cf_bids, mechanism)
+        baselines = cf_utils[who, :, who].T
+        grad = bid_ratio_gradient(utilities, baselines, eps, s, bins, n_bins)
+        mean_sq = grad**2 if t == 0 else 0.95 * mean_sq + 0.05 * grad**2
+        ratios += lr / np.sqrt(1.0 + t / 25.0) * grad / np.sqrt(mean_sq + 1e-12)
+        np.maximum(ratios, 0.0, out=ratios)
+        if t >= (3 * iterations) // 4:
+            averaged += ratios
+            n_averaged += 1
+        history[t] = weighted_ratio(ratios)
+        if callback is not None:
+            callback(t)
+    centers = (np.arange(n_bins) + 0.5) / n_bins
+    return LearnToBidResult(mechanism, averaged / n_averaged, centers, history)

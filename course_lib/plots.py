@@ -1,0 +1,146 @@
+"""Figures shared by the notebooks. Each function draws on an ``ax`` (or makes one) and
+returns the figure or axes, so notebooks stay short and tests can check the drawings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .auctions import equilibrium_bid_ratio, utility_curve
+
+MECHANISM_COLORS = {"vickrey": "#1f77b4", "first_price": "#d62728"}
+MECHANISM_LABELS = {"vickrey": "Vickrey (second price)", "first_price": "first price"}
+
+
+def use_course_style() -> None:
+    """A clean, readable matplotlib style used by every chapter."""
+    plt.rcParams.update({
+        "figure.figsize": (7.0, 4.0),
+        "figure.dpi": 100,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.titlesize": 12,
+        "axes.labelsize": 11,
+        "legend.frameon": False,
+        "font.size": 10,
+    })
+
+
+def _axes(ax: Any | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Any:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_utility_vs_bid(
+    value: float,
+    other_bids: Sequence[float],
+    bid: float | None = None,
+    ax: Any | None = None,
+    max_bid: float | None = None,
+) -> Any:
+    """Your utility as a function of your bid, for both mechanisms, against fixed opponents."""
+    ax = _axes(ax)
+    top = max_bid if max_bid is not None else 1.25 * max(value, *other_bids, 1e-9)
+    grid = np.linspace(0.0, top, 501)
+    for mechanism in ("first_price", "vickrey"):
+        ax.plot(grid, utility_curve(value, other_bids, mechanism, grid),
+                color=MECHANISM_COLORS[mechanism], lw=2, label=MECHANISM_LABELS[mechanism])
+    ax.axvline(value, color="k", ls="--", lw=1, label="your value (truthful bid)")
+    ax.axvline(max(other_bids), color="grey", ls=":", lw=1, label="highest other bid")
+    if bid is not None:
+        for mechanism in ("first_price", "vickrey"):
+            u = utility_curve(value, other_bids, mechanism, np.array([bid]))[0]
+            ax.plot([bid], [u], "o", color=MECHANISM_COLORS[mechanism], ms=8)
+    ax.set_xlabel("your bid")
+    ax.set_ylabel("your utility")
+    ax.set_title(f"Utility vs bid (value {value:.2f}, others bid {list(np.round(other_bids, 2))})")
+    ax.legend(loc="lower left", fontsize=9)
+    return ax
+
+
+def plot_learned_bids(results: Mapping[str, Any], ax: Any | None = None) -> Any:
+    """Learned bid curves (one thin line per bidder) against the equilibrium bid lines."""
+    ax = _axes(ax)
+    v = np.linspace(0.0, 1.0, 2)
+    for mechanism, res in results.items():
+        color = MECHANISM_COLORS[mechanism]
+        theory = equilibrium_bid_ratio(mechanism, res.n_bidders)
+        ax.plot(v, theory * v, color=color, ls="--", lw=1.5,
+                label=f"{MECHANISM_LABELS[mechanism]}: theory, bid = {theory:.3g} v")
+        for i, ratios in enumerate(res.ratios):
+            ax.plot(res.bin_centers, ratios * res.bin_centers, "o-", color=color, alpha=0.6,
+                    ms=3, lw=1, label=f"{MECHANISM_LABELS[mechanism]}: learned" if i == 0 else None)
+    ax.set_xlabel("value v")
+    ax.set_ylabel("bid")
+    ax.set_title("Learned bid curves vs equilibrium")
+    ax.legend(fontsize=9)
+    return ax
+
+
+def plot_ratio_history(results: Mapping[str, Any], ax: Any | None = None) -> Any:
+    """Each bidder's overall bid / value over training, with the theory as dashed lines."""
+    ax = _axes(ax)
+    for mechanism, res in results.items():
+        color = MECHANISM_COLORS[mechanism]
+        ax.plot(res.history, color=color, alpha=0.7, lw=1)
+        ax.axhline(equilibrium_bid_ratio(mechanism, res.n_bidders), color=color, ls="--",
+                   label=f"{MECHANISM_LABELS[mechanism]} equilibrium")
+    ax.set_xlabel("iteration (each plays a batch of auctions)")
+    ax.set_ylabel("learned bid / value")
+    ax.set_title("Learning to bid")
+    ax.legend(fontsize=9)
+    return ax
+
+
+def plot_ratio_vs_n(ns: Sequence[int], learned: Mapping[str, Sequence[float]],
+                    ax: Any | None = None) -> Any:
+    """Learned overall bid / value against the number of bidders, with theory curves."""
+    ax = _axes(ax)
+    n_fine = np.arange(min(ns), max(ns) + 1)
+    for mechanism, ratios in learned.items():
+        color = MECHANISM_COLORS[mechanism]
+        ax.plot(n_fine, [equilibrium_bid_ratio(mechanism, int(n)) for n in n_fine], "--",
+                color=color, label=f"{MECHANISM_LABELS[mechanism]}: theory")
+        ax.plot(ns, ratios, "o", color=color, ms=7,
+                label=f"{MECHANISM_LABELS[mechanism]}: learned")
+    ax.set_xlabel("number of bidders n")
+    ax.set_ylabel("bid / value")
+    ax.set_xticks(list(ns))
+    ax.set_title("Shading shrinks as competition grows")
+    ax.legend(fontsize=9)
+    return ax
+
+
+def draw_economies() -> Any:
+    """Command economy (one global policy) beside a market economy (primitives bidding)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax in (left, right):
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 6)
+        ax.axis("off")
+    box = {"boxstyle": "round,pad=0.4", "fc": "#f3f3f3", "ec": "#555555"}
+    left.set_title("Command economy: one global objective")
+    left.text(5, 5.0, "state s", ha="center", bbox=box)
+    left.text(5, 3.0, "one policy  pi(a | s)\nmaximises total return", ha="center", bbox={
+        **box, "fc": "#dbe9f6"})
+    left.text(5, 1.0, "action a", ha="center", bbox=box)
+    for y0, y1 in ((4.7, 3.7), (2.3, 1.4)):
+        left.annotate("", (5, y1), (5, y0), arrowprops={"arrowstyle": "->", "lw": 1.5})
+    right.set_title("Market economy: primitives buy and sell states")
+    right.text(5, 5.2, "state s  (the item for sale)", ha="center", bbox=box)
+    bids = (0.35, 0.80, 0.55)
+    for i, (x, b) in enumerate(zip((1.8, 5.0, 8.2), bids, strict=True)):
+        fc = "#fde0c5" if b == max(bids) else "#f3f3f3"
+        right.text(x, 3.1, f"primitive {i}\nbid {b:.2f}", ha="center", bbox={**box, "fc": fc})
+        right.annotate("", (x, 3.7), (5, 4.9), arrowprops={"arrowstyle": "<-", "lw": 1})
+    right.text(5, 1.0, "winner acts, pays its price,\nand sells the next state on",
+               ha="center", bbox={**box, "fc": "#fde0c5"})
+    right.annotate("", (5, 1.6), (5, 2.6), arrowprops={"arrowstyle": "->", "lw": 1.5})
+    fig.tight_layout()
+    return fig

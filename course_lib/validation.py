@@ -1,0 +1,48 @@
+"""Small argument checks shared by the whole library, each raising a ``TypeError`` or
+``ValueError`` that names the argument and says what was expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def check_int(name: str, value: Any, minimum: int | None = None) -> int:
+    """An integer (not a bool) at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_float(name: str, value: Any, *, positive: bool = False,
+                non_negative: bool = False) -> float:
+    """A finite real number (not a bool), optionally > 0 or >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if non_negative and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def as_float_array(x: Any, name: str) -> np.ndarray:
+    """``x`` as a float array, or a ``TypeError`` naming ``name`` when it is not numeric."""
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be numbers (a list or numpy array), got {type(x).__name__}")
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a (rectangular) array of numbers, got {x!r:.80}") from None
+
+
+def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return arr

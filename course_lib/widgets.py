@@ -1,0 +1,90 @@
+"""Interactive widgets for the notebooks (ipywidgets). The logic sits in plain methods so
+that tests can drive a widget without a browser."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .auctions import MECHANISMS, as_bid_array, run_auction, utility_curve
+from .plots import MECHANISM_LABELS, plot_utility_vs_bid
+
+
+class AuctionPlayground:
+    """Set your value and your bid against fixed opponents; see who wins, the price and your
+    utility under both mechanisms, and the whole utility-vs-bid curve.
+
+    You are bidder 0, so you win ties (the course's tie rule: lowest index wins).
+
+    Parameters
+    ----------
+    other_bids : sequence of float
+        The opponents' sealed bids (non-negative).
+    value : float
+        Your value for the item, in [0, 1].
+    bid : float, optional
+        Your starting bid (defaults to your value).
+    """
+
+    def __init__(self, other_bids: Sequence[float] = (0.45, 0.62), value: float = 0.8,
+                 bid: float | None = None) -> None:
+        import ipywidgets as W
+
+        others = as_bid_array(other_bids, "other_bids")
+        if others.ndim != 1:
+            raise ValueError(f"other_bids must be a flat list of bids, got shape {others.shape}")
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"value must lie in [0, 1], got {value!r}")
+        self.other_bids = others
+        top = float(max(1.2, 1.1 * others.max()))
+        self.value_slider = W.FloatSlider(value=float(value), min=0.0, max=1.0, step=0.01,
+                                          description="your value", continuous_update=False)
+        self.bid_slider = W.FloatSlider(value=float(value if bid is None else bid), min=0.0,
+                                        max=top, step=0.01, description="your bid",
+                                        continuous_update=False)
+        self.result = W.HTML()
+        self.figure = W.Output()
+        for slider in (self.value_slider, self.bid_slider):
+            slider.observe(lambda _change: self.update(), names="value")
+        header = W.HTML(f"<b>Opponents' bids:</b> {', '.join(f'{b:.2f}' for b in others)}")
+        self.box = W.VBox([header, self.value_slider, self.bid_slider, self.result, self.figure])
+        self.update()
+
+    def outcomes(self) -> dict[str, dict[str, Any]]:
+        """For each mechanism: ``won`` (bool), ``price`` and ``utility`` at the current settings."""
+        value, bid = self.value_slider.value, self.bid_slider.value
+        bids = np.concatenate([[bid], self.other_bids])
+        rows = {}
+        for mechanism in MECHANISMS:
+            outcome = run_auction(bids, mechanism)
+            won = outcome.winner == 0
+            utility = float(utility_curve(value, self.other_bids, mechanism, np.array([bid]))[0])
+            rows[mechanism] = {"won": bool(won), "price": outcome.price, "utility": utility}
+        return rows
+
+    def summary_html(self) -> str:
+        rows = "".join(
+            f"<tr><td>{MECHANISM_LABELS[m]}</td><td>{'you win' if r['won'] else 'you lose'}</td>"
+            f"<td>{r['price']:.2f}</td>"
+            f"<td class='utility' data-mechanism='{m}'><b>{r['utility']:+.2f}</b></td></tr>"
+            for m, r in self.outcomes().items())
+        return ("<table><tr><th>mechanism</th><th>outcome</th><th>price paid by the winner</th>"
+                f"<th>your utility</th></tr>{rows}</table>")
+
+    def update(self) -> None:
+        """Recompute the table and redraw the curve (called whenever a slider moves)."""
+        self.result.value = self.summary_html()
+        self.figure.clear_output(wait=True)
+        with self.figure:
+            fig, ax = plt.subplots(figsize=(7, 3.6))
+            plot_utility_vs_bid(self.value_slider.value, list(self.other_bids),
+                                bid=self.bid_slider.value, ax=ax,
+                                max_bid=self.bid_slider.max)
+            plt.show()
+            plt.close(fig)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.box._repr_mimebundle_(**kwargs)

@@ -1,0 +1,32 @@
+"""Shared test set-up.
+
+Tests marked ``@pytest.mark.exercise("x.y")`` check an exercise and run against whatever the
+switch says: your own code by default, the reference under ``COURSE_LIB_REFERENCE=all``
+(as ``make test`` does). Every other test checks library code built *on* the exercises; it
+runs with the reference solutions switched on when this copy has them, so a learner who runs
+``pytest tests`` sees failures only where their own exercises are wrong.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+from hypothesis import settings
+
+matplotlib.use("Agg")
+
+settings.register_profile("course", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
+
+
+@pytest.fixture(autouse=True)
+def _library_tests_use_references(request: pytest.FixtureRequest):
+    from course_lib.exercises import solutions_available, use_reference
+
+    if request.node.get_closest_marker("exercise") is None and solutions_available():
+        with use_reference("all"):
+            yield
+    else:
+        yield

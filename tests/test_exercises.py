@@ -1,0 +1,255 @@
+"""Tests of the exercise mechanism itself (registry, switch, friendly errors, check)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from course_lib import exercises
+from course_lib.exercises import (
+    ExerciseNotImplementedError,
+    ReferenceUnavailableError,
+    catalog,
+    check,
+    get_exercise,
+    reference_on,
+    use_reference,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL_IDS = [row["id"] for row in catalog()]
+needs_solutions = pytest.mark.skipif(
+    not exercises.solutions_available(),
+    reason="maintainer check: needs the reference solutions (not in the student copy)",
+)
+
+
+def test_catalog_lists_chapter_one_exercises():
+    rows = {row["id"]: row for row in catalog()}
+    assert {"1.1", "1.2", "1.3", "1.4"} <= set(rows)
+    assert rows["1.2"]["function"] == "vickrey_auction"
+    assert rows["1.2"]["file"] == "course_lib/auctions.py"
+    assert rows["1.4"]["module"] == "course_lib.bidders"
+
+
+@pytest.mark.parametrize("exercise_id", ALL_IDS)
+def test_catalog_agrees_with_the_runtime_registry(exercise_id):
+    row = next(r for r in catalog() if r["id"] == exercise_id)
+    entry = get_exercise(exercise_id)
+    module = importlib.import_module(row["module"])
+    wrapper = getattr(module, row["function"])
+    assert wrapper.__exercise__.id == exercise_id
+    assert (entry.module, entry.function, entry.title) == (row["module"], row["function"],
+                                                          row["title"])
+    assert entry.test_file.exists(), f"public tests missing for {exercise_id}"
+
+
+def test_exercise_ids_are_unique_in_the_source():
+    ids = [row["id"] for row in catalog()]
+    assert len(ids) == len(set(ids))
+
+
+@needs_solutions
+@pytest.mark.parametrize("exercise_id", ALL_IDS)
+def test_repository_copy_holds_stubs_that_raise(exercise_id):
+    """In the repository, course_lib holds stubs; the bodies live in solutions/."""
+    entry = get_exercise(exercise_id)
+    assert not entry.is_solved(), f"{entry.file}:{entry.function} is not a stub"
+    n_params = len(inspect.signature(entry.impl).parameters)
+    with pytest.raises(NotImplementedError):
+        entry.impl(*([None] * n_params))
+
+
+@needs_solutions
+@pytest.mark.parametrize("exercise_id", ALL_IDS)
+def test_stub_and_reference_signatures_match(exercise_id):
+    entry = get_exercise(exercise_id)
+    assert str(inspect.signature(entry.impl)) == str(inspect.signature(entry.reference()))
+
+
+@needs_solutions
+def test_unsolved_exercise_gives_one_friendly_line():
+    from course_lib.auctions import vickrey_auction
+
+    with use_reference("1.2", on=False), pytest.raises(ExerciseNotImplementedError) as info:
+        vickrey_auction([0.1, 0.2])
+    message = str(info.value)
+    assert "\n" not in message
+    for part in ("1.2", "vickrey_auction", "course_lib/auctions.py", 'use_reference("1.2")'):
+        assert part in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@needs_solutions
+def test_reference_switch_routes_calls_and_restores():
+    from course_lib.auctions import vickrey_auction
+
+    with use_reference("all", on=False):
+        assert not reference_on("1.2")
+        with use_reference("1.2"):
+            assert reference_on("1.2") and not reference_on("1.1")
+            assert vickrey_auction([0.1, 0.5, 0.3]).price == 0.3
+        assert not reference_on("1.2")
+        with use_reference("all"), use_reference("1.1", on=False):
+            assert reference_on("1.2") and not reference_on("1.1")
+
+
+def test_use_reference_rejects_bad_ids():
+    with pytest.raises(ValueError, match="unknown exercise"):
+        use_reference("9.99")
+    with pytest.raises(ValueError, match="expected"):
+        use_reference("chapter one")
+    with pytest.raises(TypeError):
+        use_reference(1.2)
+    with pytest.raises(TypeError):
+        use_reference()
+
+
+def test_environment_variable_parsing():
+    assert exercises._parse_ids("all", "x") == (True, set())
+    assert exercises._parse_ids("1.2, 3.1", "x") == (False, {"1.2", "3.1"})
+    assert exercises._parse_ids("", "x") == (False, set())
+    with pytest.raises(ValueError, match="COURSE"):
+        exercises._parse_ids("everything", "COURSE_LIB_REFERENCE")
+
+
+def test_validation_runs_before_the_stub():
+    """Bad input is reported clearly even when the exercise is not solved yet."""
+    from course_lib.auctions import first_price_auction
+
+    with use_reference("all", on=False), pytest.raises(ValueError, match="bids"):
+        first_price_auction([])
+
+
+def test_decorator_rejects_bad_ids():
+    with pytest.raises(ValueError):
+        exercises.exercise("one", title="x")
+    with pytest.raises(ValueError):
+        exercises.exercise("1.9", title=" ")
+
+
+def test_stub_detection():
+    def body(src: str) -> list:
+        import ast
+
+        return ast.parse(textwrap.dedent(src)).body[0].body
+
+    assert exercises._is_stub_body(body('def f():\n    """doc"""\n    raise NotImplementedError'))
+    assert exercises._is_stub_body(body("def f():\n    raise NotImplementedError('todo')"))
+    assert not exercises._is_stub_body(body("def f():\n    return 1"))
+    assert not exercises._is_stub_body(body("def f():\n    x = 1\n    raise NotImplementedError"))
+    assert not exercises._is_stub_body(body('def f():\n    """only a docstring"""'))
+
+
+@needs_solutions
+def test_check_fails_on_the_stub_and_passes_on_a_correct_body():
+    report = check("1.2", verbose=False)
+    assert not report.passed and report.outcomes
+    assert all("not implemented yet" in o.message for o in report.outcomes)
+    entry = get_exercise("1.2")
+    stub = entry.impl
+    entry.impl = entry.reference()  # pretend the learner wrote the reference body
+    try:
+        report = check("1.2", verbose=False)
+    finally:
+        entry.impl = stub
+    assert report.passed, report.text()
+    assert report.n_passed == len(report.outcomes) >= 5
+
+
+def test_check_rejects_unknown_exercises():
+    with pytest.raises(ValueError, match="unknown exercise"):
+        check("0.0")
+
+
+def _run_marked_tests(paths: list[str]) -> dict:
+    """Run the tests carrying an exercise marker in a fresh process, references off."""
+    script = textwrap.dedent(f"""
+        import json, sys, pytest
+        from course_lib.exercises import ExerciseSelector
+        selector = ExerciseSelector(None)
+        pytest.main({paths!r} + ["-q", "-p", "no:cacheprovider", "-p", "no:nbval",
+                                 "--rootdir", {str(ROOT)!r}], plugins=[selector])
+        sys.stderr.write("RESULTS" + json.dumps(selector.results))
+    """)
+    env = {**os.environ, "COURSE_LIB_REFERENCE": ""}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    return json.loads(done.stderr.rsplit("RESULTS", 1)[1])
+
+
+@needs_solutions
+def test_with_references_off_every_exercise_test_fails():
+    """A test that passes against a stub cannot tell a right answer from none."""
+    paths = [str(ROOT / "tests")]
+    results = _run_marked_tests(paths)
+    assert results, "no exercise tests were collected"
+    for exercise_id in ALL_IDS:
+        mine = {k: v for k, v in results.items() if exercise_id in v["exercises"]}
+        assert mine, f"exercise {exercise_id} has no tests"
+        public = [k for k in mine if "/hidden/" not in k]
+        hidden = [k for k in mine if "/hidden/" in k]
+        assert public, f"exercise {exercise_id} has no public test"
+        assert hidden, f"exercise {exercise_id} has no hidden test"
+        passing = [k for k, v in mine.items() if v["passed"] is not False]
+        assert not passing, f"these tests pass against the stub of {exercise_id}: {passing}"
+
+
+def test_student_copy_without_solutions_says_so_plainly():
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["solutions"] = None  # as in a copy without the solutions/ folder
+        from course_lib import use_reference
+        from course_lib.exercises import ReferenceUnavailableError, solutions_available
+        assert not solutions_available()
+        try:
+            use_reference("1.2")
+        except ReferenceUnavailableError as err:
+            print(err)
+        else:
+            raise SystemExit("use_reference did not complain")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "COURSE_LIB_REFERENCE": ""})
+    assert done.returncode == 0, done.stderr
+    assert "not part of this copy" in done.stdout
+
+
+def test_reference_requested_without_solutions_fails_at_call():
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["solutions"] = None
+        sys.modules["solutions.auctions"] = None
+        from course_lib.auctions import vickrey_auction
+        vickrey_auction([0.1, 0.2])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "COURSE_LIB_REFERENCE": "all"})
+    assert done.returncode != 0
+    assert ReferenceUnavailableError.__name__ in done.stderr
+    assert "not part of this copy" in done.stderr
+
+
+@needs_solutions
+def test_reloading_a_module_keeps_old_references_working():
+    """IPython's autoreload re-executes edited modules; names imported earlier must follow."""
+    import course_lib.bidders as bidders
+
+    old_wrapper = bidders.bid_ratio_gradient
+    old_impl = get_exercise("1.4").impl
+    importlib.reload(bidders)
+    new_impl = get_exercise("1.4").impl
+    assert new_impl is not old_impl
+    assert new_impl is bidders.bid_ratio_gradient.__wrapped__
+    with use_reference("1.4", on=False), pytest.raises(ExerciseNotImplementedError):
+        old_wrapper([[0.0]], [[0.0]], [[0.0]], 1.0, [[0]], 1)

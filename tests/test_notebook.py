@@ -1,0 +1,85 @@
+"""Tests of the notebook helpers (course_lib/notebook.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from course_lib import exercises
+from course_lib.notebook import (
+    environment_report,
+    install_friendly_errors,
+    session_info,
+    setup_notebook,
+)
+
+
+def test_setup_notebook_outside_ipython_reports_its_settings(capsys):
+    assert setup_notebook(seed=3) is None
+    out = capsys.readouterr().out
+    assert "mode:" in out and "device:" in out and "reference solutions in use" in out
+    assert "seed: 3" in out
+    info = session_info(3)
+    assert set(info) == {"quick", "device", "references", "seed"}
+    assert info["seed"] == 3 and info["device"] in out
+
+
+def test_environment_report_names_python_and_packages():
+    rows = dict(environment_report(("numpy", "surely-not-a-package-xyz")))
+    assert rows["python"].startswith("3.")
+    assert rows["numpy"][0].isdigit()
+    assert rows["surely-not-a-package-xyz"] == "MISSING"
+
+
+@pytest.mark.skipif(not exercises.solutions_available(), reason="needs reference solutions")
+def test_friendly_errors_in_ipython_are_one_line_and_still_errors(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    assert install_friendly_errors(shell)
+    result = shell.run_cell(
+        "from course_lib import use_reference\n"
+        "from course_lib.auctions import vickrey_auction\n"
+        "with use_reference('1.2', on=False):\n"
+        "    vickrey_auction([0.1, 0.2])\n")
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert isinstance(result.error_in_exec, exercises.ExerciseNotImplementedError)
+    assert not result.success
+    assert "ExerciseNotImplementedError" in text and 'use_reference("1.2")' in text
+    assert "Traceback" not in text and "File " not in text
+
+
+def test_autoreload_picks_up_an_edited_exercise(tmp_path, monkeypatch):
+    """The learner's loop: edit the exercise's file, run the next cell, get the new code —
+    also through names imported before the edit."""
+    import os
+    import sys
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_lib.notebook import _enable_autoreload
+
+    module = tmp_path / "demo_exercise_module.py"
+    stub = ("from course_lib.exercises import exercise\n\n"
+            "@exercise('99.1', title='demo')\n"
+            "def add_one(x):\n    raise NotImplementedError\n")
+    module.write_text(stub)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(exercises._STATE, "all", False)  # 99.1 has no reference
+    shell = InteractiveShell.instance()
+    _enable_autoreload(shell)
+    try:
+        shell.run_cell("from demo_exercise_module import add_one")
+        before = shell.run_cell("add_one(1)")
+        assert isinstance(before.error_in_exec, exercises.ExerciseNotImplementedError)
+        module.write_text(stub.replace("raise NotImplementedError", "return x + 1"))
+        later = os.stat(module).st_mtime + 5
+        os.utime(module, (later, later))
+        after = shell.run_cell("add_one(1)")
+        assert after.success and after.result == 2
+        assert exercises.reference_on("1.1") == exercises.reference_on("1.1")  # still works
+        assert "1.1" in {r["id"] for r in exercises.catalog()}
+    finally:
+        shell.run_line_magic("autoreload", "off")
+        exercises._REGISTRY.pop("99.1", None)
+        sys.modules.pop("demo_exercise_module", None)

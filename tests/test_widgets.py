@@ -1,0 +1,32 @@
+"""The auction playground, driven without a browser."""
+
+from __future__ import annotations
+
+import pytest
+
+from course_lib.widgets import AuctionPlayground
+
+
+def test_playground_reports_outcomes_and_reacts_to_the_sliders():
+    pg = AuctionPlayground(other_bids=[0.45, 0.62], value=0.8)
+    first = pg.outcomes()
+    assert first["first_price"] == {"won": True, "price": pytest.approx(0.8), "utility": 0.0}
+    assert first["vickrey"]["won"] and first["vickrey"]["utility"] == pytest.approx(0.18)
+    html_before = pg.result.value
+    pg.bid_slider.value = 0.7  # shading: still wins under both
+    after = pg.outcomes()
+    assert after["first_price"]["utility"] == pytest.approx(0.1)
+    assert after["vickrey"]["utility"] == pytest.approx(0.18)
+    assert pg.result.value != html_before and "+0.10" in pg.result.value
+    pg.bid_slider.value = 0.5  # too low: loses under both
+    assert not pg.outcomes()["vickrey"]["won"]
+    assert pg.outcomes()["vickrey"]["utility"] == 0.0
+
+
+def test_playground_rejects_bad_settings():
+    with pytest.raises(ValueError):
+        AuctionPlayground(other_bids=[], value=0.5)
+    with pytest.raises(ValueError):
+        AuctionPlayground(other_bids=[0.3], value=1.5)
+    with pytest.raises(TypeError):
+        AuctionPlayground(other_bids="0.3", value=0.5)
