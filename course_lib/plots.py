@@ -59,8 +59,25 @@ def plot_utility_vs_bid(
             ax.plot([bid], [u], "o", color=MECHANISM_COLORS[mechanism], ms=8)
     ax.set_xlabel("your bid")
     ax.set_ylabel("your utility")
-    ax.set_title(f"Utility vs bid (value {value:.2f}, others bid {list(np.round(other_bids, 2))})")
+    others = ", ".join(f"{b:.2f}" for b in other_bids)
+    ax.set_title(f"Utility vs bid (your value {value:.2f}; the others bid {others})")
     ax.legend(loc="lower left", fontsize=9)
+    return ax
+
+
+def plot_deviation_gains(gains: Mapping[str, np.ndarray], ax: Any | None = None) -> Any:
+    """Histogram, per mechanism, of the best gain from deviating from the truthful bid."""
+    ax = _axes(ax, (7.0, 3.5))
+    top = max(1e-9, *(float(np.max(g)) for g in gains.values()))
+    bins = np.linspace(0.0, top * 1.001, 41)
+    for mechanism, g in gains.items():
+        ax.hist(np.maximum(g, 0.0), bins=bins, histtype="step", lw=2,
+                color=MECHANISM_COLORS[mechanism], label=MECHANISM_LABELS[mechanism])
+    ax.set_yscale("log")
+    ax.set_xlabel("best gain from deviating from the truthful bid")
+    ax.set_ylabel("number of cases")
+    ax.set_title("How much could a bidder gain by lying?")
+    ax.legend()
     return ax
 
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
 import pytest
 from hypothesis import settings
-
-matplotlib.use("Agg")
 
 settings.register_profile("course", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))

@@ -253,3 +253,16 @@ def test_reloading_a_module_keeps_old_references_working():
     assert new_impl is bidders.bid_ratio_gradient.__wrapped__
     with use_reference("1.4", on=False), pytest.raises(ExerciseNotImplementedError):
         old_wrapper([[0.0]], [[0.0]], [[0.0]], 1.0, [[0]], 1)
+
+
+def test_check_leaves_the_plotting_backend_alone():
+    """check() runs inside the learner's kernel; it must not switch their plots off."""
+    import matplotlib
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        check("1.1", verbose=False)
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)

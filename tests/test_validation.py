@@ -1,0 +1,40 @@
+"""Shared argument checks (course_lib/validation.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.validation import as_float_array, check_finite, check_float, check_int
+
+
+def test_check_int():
+    assert check_int("n", np.int64(3), 1) == 3
+    with pytest.raises(TypeError, match="n must be an integer"):
+        check_int("n", 2.0)
+    with pytest.raises(TypeError):
+        check_int("n", True)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        check_int("n", 0, 1)
+
+
+def test_check_float():
+    assert check_float("x", np.float32(0.5), positive=True) == 0.5
+    for bad, err in (("1", TypeError), (None, TypeError), (False, TypeError),
+                     (np.nan, ValueError), (np.inf, ValueError)):
+        with pytest.raises(err, match="x"):
+            check_float("x", bad)
+    with pytest.raises(ValueError, match="> 0"):
+        check_float("x", 0, positive=True)
+    with pytest.raises(ValueError, match=">= 0"):
+        check_float("x", -1e-3, non_negative=True)
+
+
+def test_arrays():
+    assert as_float_array([1, 2], "a").dtype == float
+    with pytest.raises(TypeError, match="a must"):
+        as_float_array([[1], [2, 3]], "a")
+    with pytest.raises(TypeError, match="a must"):
+        as_float_array("12", "a")
+    with pytest.raises(ValueError, match="finite"):
+        check_finite(np.array([1.0, np.nan]), "a")
