@@ -208,3 +208,181 @@ def learn_to_bid(
             callback(t)
     centers = (np.arange(n_bins) + 0.5) / n_bins
     return LearnToBidResult(mechanism, averaged / n_averaged, centers, history)
+
+
+# ======================================================================================
+# Chapter 3: a society of primitives learns to bid in every state of a tabular MDP
+# ======================================================================================
+
+
+@dataclass
+class SocietyResult:
+    """What ``train_society`` learned, for ``R`` independent runs on one task.
+
+    Attributes
+    ----------
+    mechanisms : list of str, length R
+        The mechanism of each run.
+    n_clones : int
+    gamma : float
+    mean_bids : np.ndarray, shape (R, n_states, n_actions)
+        Each primitive's mean bid in each state (the centre of its bid distribution).
+    money_per_episode : np.ndarray, shape (R,)
+        Money created from nothing per episode, averaged over the last quarter of training.
+    bid_history : np.ndarray, shape (n_snapshots, R, n_states, n_actions)
+        ``mean_bids`` at evenly spaced iterations (for learning-curve plots).
+    return_history : np.ndarray, shape (iterations, R)
+        Average undiscounted episode return of each run at every iteration.
+    env_steps : np.ndarray of int, shape (R,)
+        Environment steps (actions taken) by each run over the whole training.
+    """
+
+    mechanisms: list[str]
+    n_clones: int
+    gamma: float
+    mean_bids: np.ndarray
+    money_per_episode: np.ndarray
+    bid_history: np.ndarray
+    return_history: np.ndarray
+    env_steps: np.ndarray
+
+
+def _bin_means(values: np.ndarray, bins: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of ``values`` per (column, bin) and the counts; ``values``/``bins``: (batch, n)."""
+    n = values.shape[1]
+    index = (np.arange(n) * n_bins + bins).ravel()
+    total = np.bincount(index, weights=values.ravel(), minlength=n * n_bins).reshape(n, n_bins)
+    count = np.bincount(index, minlength=n * n_bins).reshape(n, n_bins)
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0), count
+
+
+def train_society(
+    mdp: Any,
+    mechanisms: list[str],
+    n_clones: int,
+    gamma: float,
+    iterations: int = 500,
+    n_envs: int = 64,
+    lr: float = 0.02,
+    sigma: tuple[float, float] = (0.3, 0.01),
+    init_bid: float = 0.0,
+    seed: int = 0,
+    n_snapshots: int = 50,
+    callback: Callable[[int], None] | None = None,
+) -> SocietyResult:
+    """Train societies of strategic bidders on a tabular MDP, one per entry of ``mechanisms``.
+
+    Every primitive (an action of ``mdp``) keeps one mean bid per state; each of its
+    ``n_clones`` clones bids ``mean + sigma * eps`` independently, ``eps ~ N(0, 1)``. The
+    highest bid wins (``society_auction``) and the winner's utility follows its run's mechanism
+    (``winner_utility``); losers get 0. Each primitive then moves its mean bid in each state
+    along the policy-gradient estimate of its own utility (``bid_ratio_gradient`` from
+    chapter 1, with states in the role of value bins), with a running-average baseline, a
+    normalised step whose size decays like ``1/sqrt(1 + t/25)``, and exploration ``sigma``
+    shrinking geometrically from ``sigma[0]`` to ``sigma[1]``.
+
+    When an episode hits the time limit in a non-terminal state, one more auction is held
+    there without acting: its bids pay the last seller (the state still has value) but its
+    winner is not trained. A terminal state holds no auction: the next terms are 0.
+
+    All runs share one batch of arrays, so many mechanisms and seeds train at once.
+    """
+    from .envs.toy_mdps import TabularMDP
+    from .society import check_society_mechanism, money_created, society_auction, winner_utility
+
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    if isinstance(mechanisms, str) or not mechanisms:
+        raise TypeError("mechanisms must be a non-empty list of mechanism names")
+    mechanisms = [check_society_mechanism(m) for m in mechanisms]
+    n_clones = check_int("n_clones", n_clones, 1)
+    gamma = check_float("gamma", gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    iterations = check_int("iterations", iterations, 1)
+    n_envs = check_int("n_envs", n_envs, 1)
+    lr = check_float("lr", lr, positive=True)
+    if not isinstance(sigma, (tuple, list)) or len(sigma) != 2:
+        raise TypeError(f"sigma must be a pair (start, end), got {sigma!r}")
+    sigma0 = check_float("sigma[0]", sigma[0], positive=True)
+    sigma1 = check_float("sigma[1]", sigma[1], positive=True)
+    init_bid = check_float("init_bid", init_bid)
+    n_snapshots = check_int("n_snapshots", n_snapshots, 1)
+
+    rng = np.random.default_rng(seed)
+    R, E, C = len(mechanisms), n_envs, n_clones
+    S, A, T = mdp.n_states, mdp.n_actions, mdp.max_steps
+    mean = np.full((R, A, S), init_bid)
+    mean_sq = np.zeros_like(mean)
+    baseline = np.zeros_like(mean)
+    runs = np.arange(R)[:, None]
+    money_sum, money_n = np.zeros(R), 0
+    env_steps = np.zeros(R, dtype=int)
+    snapshot_at = set(np.linspace(0, iterations - 1, min(n_snapshots, iterations)).astype(int))
+    bid_history, return_history = [], np.empty((iterations, R))
+    for it in range(iterations):
+        s_t = sigma0 * (sigma1 / sigma0) ** (it / max(iterations - 1, 1))
+        # ---- roll out E episodes per run; step T is a bootstrap-only auction ----
+        state = np.full((R, E), mdp.start_state)
+        alive = np.ones((R, E), dtype=bool)
+        states = np.zeros((R, E, T + 1), dtype=int)  # steps after every episode ended stay 0
+        held = np.zeros((R, E, T + 1), dtype=bool)
+        rewards = np.zeros((R, E, T))
+        noise = rng.standard_normal((R, E, T + 1, A, C))
+        for t in range(T + 1):
+            states[:, :, t], held[:, :, t] = state, alive
+            if t == T or not alive.any():
+                break
+            bids = mean.transpose(0, 2, 1)[runs, state][..., None] + s_t * noise[:, :, t]
+            action = np.asarray(society_auction(bids).primitive)
+            rewards[:, :, t] = np.where(alive, mdp.rewards[state, action], 0.0)
+            state = np.where(alive, mdp.transitions[state, action], state)
+            alive = alive & ~mdp.terminal[state]
+        # ---- every clone's bid at every step, and the winners' utilities ----
+        per_state = mean.transpose(0, 2, 1)[runs[..., None], states]  # (R, E, T+1, A)
+        flat = (per_state[..., None] + s_t * noise).reshape(R, E, T + 1, A * C)
+        acted, next_held = held[:, :, :T], held[:, :, 1:]
+        env_steps += acted.sum(axis=(1, 2))
+        utilities = np.zeros((R, E, T, A * C))
+        winner = np.argmax(flat[:, :, :T], axis=-1)
+        for mechanism in set(mechanisms):
+            m = np.array([x == mechanism for x in mechanisms])
+            u = winner_utility(mechanism, rewards[m], gamma, flat[m, :, :T], flat[m, :, 1:],
+                               next_held[m])
+            sub = utilities[m]  # a copy (boolean indexing): fill it, then write it back
+            np.put_along_axis(sub, winner[m][..., None], np.where(acted[m], u, 0.0)[..., None],
+                              axis=-1)
+            utilities[m] = sub
+            if it >= (3 * iterations) // 4:
+                made = money_created(mechanism, gamma, flat[m, :, 1:], next_held[m])
+                money_sum[m] += (made * acted[m]).sum(axis=2).mean(axis=1)
+        if it >= (3 * iterations) // 4:
+            money_n += 1
+        # ---- policy gradient per (run, primitive, state): samples = (episode, step, clone) --
+        def samples(x: np.ndarray) -> np.ndarray:  # (R, E, T, A, C) -> (E*T*C, R*A)
+            return x.transpose(1, 2, 4, 0, 3).reshape(E * T * C, R * A)
+
+        util5 = utilities.reshape(R, E, T, A, C)
+        bins5 = np.where(acted, states[:, :, :T], S)[..., None, None]  # bin S: no auction
+        bins5 = np.broadcast_to(bins5, util5.shape)
+        base5 = np.concatenate([baseline, np.zeros((R, A, 1))], axis=2)
+        base5 = base5.transpose(0, 2, 1)[runs[..., None], bins5[..., 0, 0]][..., None]
+        base5 = np.broadcast_to(base5, util5.shape)
+        grad = bid_ratio_gradient(samples(util5), samples(base5), samples(noise[:, :, :T]), s_t,
+                                  samples(bins5), S + 1)
+        grad = grad[:, :S].reshape(R, A, S)
+        means, counts = _bin_means(samples(util5), samples(bins5), S + 1)
+        seen = counts[:, :S].reshape(R, A, S) > 0
+        baseline[seen] += 0.1 * (means[:, :S].reshape(R, A, S)[seen] - baseline[seen])
+        first = seen & (mean_sq == 0)  # start the running average at the first gradient
+        mean_sq = np.where(first, grad**2, np.where(seen, 0.9 * mean_sq + 0.1 * grad**2, mean_sq))
+        step = lr / np.sqrt(1.0 + it / 25.0)
+        mean += np.where(seen, step * grad / np.sqrt(mean_sq + 1e-12), 0.0)
+        return_history[it] = rewards.sum(axis=2).mean(axis=1)
+        if it in snapshot_at:
+            bid_history.append(mean.transpose(0, 2, 1).copy())
+        if callback is not None:
+            callback(it)
+    return SocietyResult(mechanisms, n_clones, gamma, mean.transpose(0, 2, 1).copy(),
+                         money_sum / max(money_n, 1), np.array(bid_history), return_history,
+                         env_steps)

@@ -266,7 +266,7 @@ def use_reference(*exercise_ids: str, on: bool = True) -> _Restore:
     if not isinstance(on, bool):
         raise TypeError(f"on must be True or False, got {on!r}")
     everything, ids = _parse_ids(",".join(exercise_ids), "use_reference")
-    unknown = ids - _known_ids()
+    unknown = ids - _known_ids() if ids else set()  # reading the catalog costs a file scan
     if unknown:
         raise ValueError(
             f"unknown exercise id(s) {sorted(unknown)}; known: {sorted(_known_ids(), key=_id_key)}"

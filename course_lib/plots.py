@@ -161,3 +161,149 @@ def draw_economies() -> Any:
     right.annotate("", (5, 1.6), (5, 2.6), arrowprops={"arrowstyle": "->", "lw": 1.5})
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 2: the bucket brigade
+# --------------------------------------------------------------------------------------
+
+RULE_COLORS = {"assemble": "#2ca02c", "dawdle": "#ff7f0e", "scrap": "#7f7f7f"}
+
+
+def plot_strength_history(result: Any, steady_state: Sequence[float] | None = None,
+                          ax: Any | None = None, kinds: Sequence[str] = ("assemble",)) -> Any:
+    """Strength of each rule over episodes (assemblers by default), with the steady state."""
+    from .bucket_brigade import RULE_KINDS
+
+    ax = _axes(ax)
+    n_stages = result.line.n_stages
+    shades = np.linspace(0.35, 1.0, n_stages)
+    for j, kind in enumerate(RULE_KINDS):
+        if kind not in kinds:
+            continue
+        for k in range(n_stages):
+            ax.plot(result.strengths[:, 3 * k + j], color=RULE_COLORS[kind], alpha=shades[k],
+                    lw=1.5, label=f"{kind} @ stage {k}")
+    if steady_state is not None:
+        for k, value in enumerate(steady_state):
+            ax.axhline(value, color="k", ls=":", lw=1,
+                       label="closed-form steady state" if k == 0 else None)
+    ax.set_xlabel("episode")
+    ax.set_ylabel("strength (money)")
+    ax.set_title(f"Strengths over episodes (c_bid {result.c_bid}, tax {result.tax_rate}, "
+                 f"{result.pricing} price)")
+    ax.legend(fontsize=8, ncol=2)
+    return ax
+
+
+def plot_strengths_at(result: Any, episode: int, ax: Any | None = None,
+                      top: float | None = None) -> Any:
+    """Bar chart of every rule's strength after ``episode`` episodes."""
+    from .bucket_brigade import RULE_KINDS
+
+    ax = _axes(ax, (8.0, 3.5))
+    values = result.strengths[episode]
+    n_stages = result.line.n_stages
+    width = 0.27
+    for j, kind in enumerate(RULE_KINDS):
+        ax.bar(np.arange(n_stages) + (j - 1) * width, values[j::3], width,
+               color=RULE_COLORS[kind], label=kind)
+    ax.set_xticks(range(n_stages), [f"stage {k}" for k in range(n_stages)])
+    ax.set_ylabel("strength")
+    ax.set_ylim(0, top if top is not None else 1.05 * result.strengths.max())
+    ax.set_title(f"After episode {episode}")
+    ax.legend(fontsize=9, loc="upper left")
+    return ax
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 3: societies of primitives
+# --------------------------------------------------------------------------------------
+
+SOCIETY_COLORS = {"bb": "#9467bd", "v": "#d62728", "ccv": "#1f77b4", "env": "#7f7f7f"}
+
+
+def plot_bids_vs_q(q_star: np.ndarray, results: Mapping[bool, Any], live: np.ndarray,
+                   task: str, axes: Sequence[Any] | None = None) -> Any:
+    """Learned mean bids against Q*, one panel per mechanism; solitary hollow, cloned filled.
+
+    ``results`` maps ``cloned`` (bool) to a ``SocietyResult`` holding runs of every mechanism.
+    Every (state, action) of every seed is one marker; stars mark each state's best action.
+    """
+    from .society import MECHANISMS
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(MECHANISMS), figsize=(13, 3.3))
+    target = q_star[live]
+    best = target == target.max(axis=1, keepdims=True)
+    lo, hi = float(target.min()), float(target.max())
+    pad = 0.15 * (hi - lo + 1e-9)
+    for ax, mechanism in zip(axes, MECHANISMS, strict=True):
+        for cloned, res in results.items():
+            runs = [k for k, m in enumerate(res.mechanisms) if m == mechanism]
+            bids = res.mean_bids[runs][:, live]
+            x = np.broadcast_to(target, bids.shape)
+            face = SOCIETY_COLORS[mechanism] if cloned else "none"
+            label = "cloned" if cloned else "solitary"
+            ax.scatter(x[:, ~best], bids[:, ~best], s=22, facecolors=face,
+                       edgecolors=SOCIETY_COLORS[mechanism], label=label)
+            ax.scatter(x[:, best], bids[:, best], s=70, marker="*", facecolors=face,
+                       edgecolors=SOCIETY_COLORS[mechanism])
+        ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=1, ls="--")
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_ylim(lo - 3 * pad, hi + 3 * pad)
+        ax.set_title(f"{task}: {mechanism}")
+        ax.set_xlabel("Q*(s, a)")
+    axes[0].set_ylabel("learned mean bid")
+    axes[0].legend(fontsize=8, loc="upper left")
+    return axes
+
+
+def plot_metric_bars(rows: Sequence[Mapping[str, Any]], metric: str, ax: Any | None = None,
+                     log: bool = False) -> Any:
+    """Bars of ``metric`` (with its ``<metric>_ci95`` whiskers when present) per task,
+    mechanism and society type, from the rows of ``experiments.society.summarize``."""
+    from .society import MECHANISMS
+
+    ax = _axes(ax, (11.0, 3.8))
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    width = 0.1
+    for i, task in enumerate(tasks):
+        for j, mechanism in enumerate(MECHANISMS):
+            for c, cloned in enumerate((False, True)):
+                row = next(r for r in rows if r["task"] == task and r["mechanism"] == mechanism
+                           and r["cloned"] == cloned)
+                x = i + (2 * j + c - 3.5) * width
+                ax.bar(x, row[metric], width, yerr=row.get(f"{metric}_ci95"),
+                       color=SOCIETY_COLORS[mechanism] if cloned else "white",
+                       edgecolor=SOCIETY_COLORS[mechanism], capsize=2,
+                       label=(f"{mechanism} {'cloned' if cloned else 'solitary'}"
+                              if i == 0 else None))
+    ax.set_xticks(range(len(tasks)), tasks)
+    ax.set_ylabel(metric.replace("_", " "))
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8, ncol=4)
+    return ax
+
+
+def plot_bid_history(result: Any, run: int, q_star: np.ndarray, live: np.ndarray,
+                     action_names: Sequence[str], ax: Any | None = None) -> Any:
+    """One run's mean bids over training (solid) against Q* (dotted), per (state, action)."""
+    ax = _axes(ax)
+    history = result.bid_history[:, run]  # (snapshots, S, A)
+    x = np.linspace(0, result.return_history.shape[0], history.shape[0])
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    k = 0
+    for s in np.flatnonzero(live):
+        for a, name in enumerate(action_names):
+            color = colors[k % len(colors)]
+            ax.plot(x, history[:, s, a], color=color, lw=1.5, label=f"s{s} {name}")
+            ax.axhline(q_star[s, a], color=color, ls=":", lw=1)
+            k += 1
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("mean bid")
+    ax.set_title(f"{result.mechanisms[run]} ({'cloned' if result.n_clones > 1 else 'solitary'})"
+                 ": bids over training (dotted: Q*)")
+    ax.legend(fontsize=7, ncol=2)
+    return ax

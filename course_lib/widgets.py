@@ -88,3 +88,43 @@ class AuctionPlayground:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.box._repr_mimebundle_(**kwargs)
+
+
+class BrigadeExplorer:
+    """A slider over the episodes of a bucket-brigade run: every rule's strength at that point.
+
+    Parameters
+    ----------
+    result : BrigadeResult
+        From ``run_bucket_brigade``.
+    """
+
+    def __init__(self, result: Any) -> None:
+        import ipywidgets as W
+
+        from .plots import plot_strengths_at
+
+        self.result = result
+        self._plot = plot_strengths_at
+        episodes = result.strengths.shape[0] - 1
+        self.slider = W.IntSlider(value=0, min=0, max=episodes, step=max(1, episodes // 200),
+                                  description="episode", continuous_update=False,
+                                  layout=W.Layout(width="60%"))
+        self.play = W.Play(value=0, min=0, max=episodes, step=max(1, episodes // 50),
+                           interval=200)
+        W.jslink((self.play, "value"), (self.slider, "value"))
+        self.figure = W.Output()
+        self.slider.observe(lambda _change: self.update(), names="value")
+        self.box = W.VBox([W.HBox([self.play, self.slider]), self.figure])
+        self.update()
+
+    def update(self) -> None:
+        self.figure.clear_output(wait=True)
+        with self.figure:
+            fig, ax = plt.subplots(figsize=(8, 3.5))
+            self._plot(self.result, self.slider.value, ax=ax)
+            plt.show()
+            plt.close(fig)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.box._repr_mimebundle_(**kwargs)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 settings.register_profile("course", deadline=None, print_blob=True)
+# For proving that tests fail against the stubs: stop at the first failing example.
+settings.register_profile("stubs", deadline=None, phases=[Phase.explicit, Phase.generate])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
 
 

@@ -266,3 +266,110 @@ def test_learn_to_bid_validates(kwargs, error, name):
 def test_learn_to_bid_rejects_unknown_mechanism():
     with pytest.raises(ValueError, match="mechanism"):
         learn_to_bid("dutch")
+
+
+# ======================================================================================
+# Chapter 3: train_society (uses the reference solutions of 1.4, 3.1 and 3.2 when this copy
+# has them)
+# ======================================================================================
+
+from course_lib.bidders import SocietyResult, train_society  # noqa: E402
+from course_lib.envs.toy_mdps import make_task  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cloned_ccv_on_the_bandit():
+    return train_society(make_task("bandit"), ["ccv"] * 2, 2, 0.99, iterations=150, n_envs=32,
+                         seed=0)
+
+
+def test_train_society_result_shapes(cloned_ccv_on_the_bandit):
+    result = cloned_ccv_on_the_bandit
+    assert isinstance(result, SocietyResult)
+    assert result.mechanisms == ["ccv", "ccv"]
+    assert result.n_clones == 2 and result.gamma == pytest.approx(0.99)
+    assert result.mean_bids.shape == (2, 2, 4)  # (runs, states, actions)
+    assert result.money_per_episode.shape == (2,)
+    assert result.bid_history.shape == (50, 2, 2, 4)  # 50 snapshots by default
+    assert result.return_history.shape == (150, 2)
+    assert result.env_steps.shape == (2,) and result.env_steps.dtype.kind in "iu"
+    # The last snapshot is taken after the last update.
+    np.testing.assert_array_equal(result.bid_history[-1], result.mean_bids)
+
+
+def test_train_society_cloned_ccv_bids_q_star_on_the_bandit(cloned_ccv_on_the_bandit):
+    bids = cloned_ccv_on_the_bandit.mean_bids[:, 0]  # the one live state
+    for run in bids:
+        assert int(np.argmax(run)) == 3  # the 0.8 arm
+        assert abs(run.max() - 0.8) < 0.05  # Q*(0, arm 3) = 0.8
+    # With exploration shrunk to sigma 0.01 the society pulls the best arm every time.
+    np.testing.assert_allclose(cloned_ccv_on_the_bandit.return_history[-1], [0.8, 0.8],
+                               atol=1e-12)
+
+
+def test_train_society_counts_env_steps_and_creates_no_money_on_the_bandit(
+        cloned_ccv_on_the_bandit):
+    # Every bandit episode is one step: 150 iterations x 32 episodes.
+    np.testing.assert_array_equal(cloned_ccv_on_the_bandit.env_steps, [150 * 32, 150 * 32])
+    np.testing.assert_array_equal(cloned_ccv_on_the_bandit.money_per_episode, [0.0, 0.0])
+
+
+def test_train_society_money_creation_on_the_chain():
+    iterations, n_envs = 40, 16
+    result = train_society(make_task("chain"), ["bb", "v", "ccv", "env"], 1, 0.99,
+                           iterations=iterations, n_envs=n_envs, seed=0)
+    money = dict(zip(result.mechanisms, result.money_per_episode, strict=True))
+    assert money["v"] > 0  # Vickrey pays the seller more than the next buyer pays
+    for mechanism in ("bb", "ccv", "env"):
+        assert money[mechanism] == 0.0
+    # An episode takes at least 5 steps (straight right) and at most 20 (the time limit).
+    assert np.all(result.env_steps >= 5 * n_envs * iterations)
+    assert np.all(result.env_steps <= 20 * n_envs * iterations)
+
+
+def test_train_society_never_moves_bids_in_terminal_states():
+    result = train_society(make_task("chain"), ["ccv", "v"], 2, 0.9, iterations=20, n_envs=8,
+                           init_bid=0.3, seed=1)
+    np.testing.assert_array_equal(result.mean_bids[:, 5], 0.3)  # state 5 holds no auction
+    assert np.any(result.mean_bids[:, 0] != 0.3)  # the start state does
+
+
+def test_train_society_is_reproducible_and_calls_back_every_iteration():
+    seen = []
+    kwargs = dict(iterations=6, n_envs=4, n_snapshots=3, seed=3)
+    a = train_society(make_task("duality"), ["bb", "ccv"], 2, 0.9, callback=seen.append,
+                      **kwargs)
+    b = train_society(make_task("duality"), ["bb", "ccv"], 2, 0.9, **kwargs)
+    c = train_society(make_task("duality"), ["bb", "ccv"], 2, 0.9, **{**kwargs, "seed": 4})
+    assert seen == list(range(6))
+    assert a.bid_history.shape == (3, 2, 3, 2)
+    np.testing.assert_array_equal(a.mean_bids, b.mean_bids)
+    assert not np.array_equal(a.mean_bids, c.mean_bids)
+    # No terminal state: all 10 steps of each of 4 episodes x 6 iterations are taken.
+    np.testing.assert_array_equal(a.env_steps, [6 * 4 * 10] * 2)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "name"), [
+    ({"mechanisms": "ccv"}, TypeError, "mechanisms"),
+    ({"mechanisms": []}, TypeError, "mechanisms"),
+    ({"mechanisms": ["ccv", "vcg"]}, ValueError, "mechanism"),
+    ({"n_clones": 0}, ValueError, "n_clones"),
+    ({"n_clones": 2.0}, TypeError, "n_clones"),
+    ({"gamma": 1.5}, ValueError, "gamma"),
+    ({"iterations": 0}, ValueError, "iterations"),
+    ({"n_envs": 0}, ValueError, "n_envs"),
+    ({"lr": 0.0}, ValueError, "lr"),
+    ({"sigma": 0.3}, TypeError, "sigma"),
+    ({"sigma": (0.3, 0.0)}, ValueError, "sigma"),
+    ({"init_bid": np.nan}, ValueError, "init_bid"),
+])
+def test_train_society_validates(kwargs, error, name):
+    args = dict(mechanisms=["ccv"], n_clones=1, gamma=0.9, iterations=2, n_envs=2)
+    args.update(kwargs)
+    with pytest.raises(error, match=name):
+        train_society(make_task("bandit"), **args)
+
+
+def test_train_society_rejects_what_is_not_an_mdp():
+    with pytest.raises(TypeError, match="TabularMDP"):
+        train_society("bandit", ["ccv"], 1, 0.9)

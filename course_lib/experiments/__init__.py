@@ -11,6 +11,8 @@ from typing import Any
 
 EXPERIMENTS: dict[str, str] = {
     "vickrey": "course_lib.experiments.vickrey",
+    "bucket-brigade": "course_lib.experiments.bucket_brigade",
+    "society": "course_lib.experiments.society",
 }
 
 

@@ -1,0 +1,1 @@
+"""Environments: toy tabular MDPs (chapter 3) and, later, gymnasium-registered tasks."""

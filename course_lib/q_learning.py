@@ -1,0 +1,143 @@
+"""Tabular Q-learning: the monolithic baseline of chapter 3.
+
+One central learner keeps a table ``Q[s, a]`` and updates it from every transition. It runs
+many episodes side by side (a batch of environments stepping in lockstep) and applies one
+batch update per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .exercises import exercise
+from .validation import as_float_array, check_finite, check_float, check_int
+
+
+def _check_update_args(q: Any, states: Any, actions: Any, rewards: Any, next_states: Any,
+                       next_exists: Any, alpha: Any, gamma: Any) -> dict[str, Any]:
+    table = check_finite(as_float_array(q, "q"), "q")
+    if table.ndim != 2:
+        raise ValueError(f"q must have shape (n_states, n_actions), got {table.shape}")
+    out: dict[str, Any] = {"q": table}
+    shape = np.shape(states)
+    for name, value, upper in (("states", states, table.shape[0]),
+                               ("actions", actions, table.shape[1]),
+                               ("next_states", next_states, table.shape[0])):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iu" or arr.ndim != 1 or arr.shape != shape:
+            raise ValueError(f"{name} must be a 1-D integer array of shape {shape}")
+        if arr.size and (arr.min() < 0 or arr.max() >= upper):
+            raise ValueError(f"{name} must lie in [0, {upper})")
+        out[name] = arr
+    out["rewards"] = check_finite(as_float_array(rewards, "rewards"), "rewards")
+    exists = np.asarray(next_exists)
+    if out["rewards"].shape != shape or exists.shape != shape or exists.dtype != bool:
+        raise ValueError(f"rewards (floats) and next_exists (booleans) must have shape {shape}")
+    out["next_exists"] = exists
+    out["alpha"] = check_float("alpha", alpha, positive=True)
+    out["gamma"] = check_float("gamma", gamma, non_negative=True)
+    if out["alpha"] > 1 or out["gamma"] > 1:
+        raise ValueError("alpha must lie in (0, 1] and gamma in [0, 1]")
+    return out
+
+
+@exercise("3.4", title="A batch of Q-learning updates", validate=_check_update_args)
+def q_learning_update(q: np.ndarray, states: np.ndarray, actions: np.ndarray,
+                      rewards: np.ndarray, next_states: np.ndarray, next_exists: np.ndarray,
+                      alpha: float, gamma: float) -> np.ndarray:
+    """Apply one batch of transitions to a Q table and return the new table.
+
+    The TD error of a transition is ``r + gamma * max_a' q[s', a'] - q[s, a]``, where the max
+    term is 0 when ``next_exists`` is False (s' is terminal). All errors use the *old* table.
+    Each visited pair moves by ``alpha`` times the **mean** TD error of its transitions in the
+    batch; other entries stay as they are. ``q`` itself is not modified.
+
+    Parameters
+    ----------
+    q : np.ndarray, shape (n_states, n_actions)
+    states, actions, next_states : np.ndarray of int, shape (batch,)
+    rewards : np.ndarray, shape (batch,)
+    next_exists : np.ndarray of bool, shape (batch,)
+    alpha : float in (0, 1]
+    gamma : float in [0, 1]
+
+    Returns
+    -------
+    np.ndarray, shape (n_states, n_actions)
+    """
+    # TODO(exercise 3.4): compute the TD errors with the old table; sum them and count them
+    # per (s, a) with np.add.at; move the visited entries by alpha * sum / count.
+    raise NotImplementedError
+
+
+@dataclass
+class QLearningResult:
+    """``q``: the learned tables, shape (runs, n_states, n_actions); ``env_steps`` and
+    completed ``episodes`` per run."""
+
+    q: np.ndarray
+    env_steps: int
+    episodes: int
+
+
+def run_q_learning(
+    mdp: Any,
+    gamma: float,
+    env_steps: int,
+    n_runs: int = 3,
+    n_envs: int = 32,
+    alpha: float = 0.1,
+    epsilon: float = 0.2,
+    seed: int = 0,
+    callback: Callable[[int], None] | None = None,
+) -> QLearningResult:
+    """Epsilon-greedy Q-learning (random tie-breaking) for about ``env_steps`` environment
+    steps per run.
+
+    ``n_runs`` independent learners, each stepping ``n_envs`` episodes in lockstep. A time
+    limit is not a terminal state, so the update bootstraps from the state reached then.
+    """
+    from .envs.toy_mdps import TabularMDP
+
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    env_steps = check_int("env_steps", env_steps, 1)
+    n_runs = check_int("n_runs", n_runs, 1)
+    n_envs = check_int("n_envs", n_envs, 1)
+    epsilon = check_float("epsilon", epsilon, non_negative=True)
+    alpha = check_float("alpha", alpha, positive=True)
+    gamma = check_float("gamma", gamma, non_negative=True)
+    if epsilon > 1 or alpha > 1 or gamma > 1:
+        raise ValueError("epsilon must lie in [0, 1], alpha in (0, 1] and gamma in [0, 1]")
+    rng = np.random.default_rng(seed)
+    S, A = mdp.n_states, mdp.n_actions
+    tables = np.zeros((n_runs, S, A))
+    used = finished = 0
+    state = np.full((n_runs, n_envs), mdp.start_state)
+    clock = np.zeros((n_runs, n_envs), dtype=int)
+    while used < env_steps:
+        values = tables[np.arange(n_runs)[:, None], state]
+        # Break ties at random: with an all-zero table, "argmax" alone would always pick
+        # action 0 and never find a distant reward.
+        greedy = np.argmax(values + 1e-9 * rng.random(values.shape), axis=-1)
+        explore = rng.random(state.shape) < epsilon
+        action = np.where(explore, rng.integers(0, A, state.shape), greedy)
+        reward = mdp.rewards[state, action]
+        nxt = mdp.transitions[state, action]
+        terminal = mdp.terminal[nxt]
+        for r in range(n_runs):
+            tables[r] = q_learning_update(tables[r], state[r], action[r], reward[r], nxt[r],
+                                          ~terminal[r], alpha, gamma)
+        clock += 1
+        done = terminal | (clock >= mdp.max_steps)
+        finished += int(done.sum())
+        state = np.where(done, mdp.start_state, nxt)
+        clock = np.where(done, 0, clock)
+        used += n_envs
+        if callback is not None:
+            callback(used)
+    return QLearningResult(tables, used, finished // n_runs)

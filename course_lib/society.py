@@ -1,0 +1,198 @@
+"""Societal decision-making: primitives bid for the right to act (Chang et al., ICML 2020).
+
+In every state each primitive (here: each action of a tabular MDP) submits a bid; the highest
+bidder wins and its action is taken. The winner at ``s_t`` then earns a utility that depends
+on the **mechanism** (losers earn 0):
+
+=======  ====================================================  ==========================
+name     winner's utility                                      what it is
+=======  ====================================================  ==========================
+``bb``   r_t + gamma * b_winner(s_{t+1}) - b_i(s_t)             bucket brigade (first price)
+``v``    r_t + gamma * max_k b_k(s_{t+1}) - max_{j!=i} b_j(s_t)  Vickrey
+``ccv``  r_t + gamma * 2nd-max_k b_k(s_{t+1}) - max_{j!=i} b_j  credit-conserving Vickrey
+``env``  r_t                                                    environment reward only
+=======  ====================================================  ==========================
+
+After the last step of an episode (a terminal state) both "next" terms are 0, and with a single
+bidder the second-highest bid is 0 (so a lone bidder pays 0, even if its bid was negative). In
+a **cloned** society every primitive has several copies that share their bidding policy but
+draw their bids independently.
+
+The next winner's bid is the highest next bid, so ``bb`` receives ``max`` too; what tells the
+mechanisms apart is what the winner pays and what it receives. ``bb`` and ``ccv`` pay the seller
+exactly what the next buyer pays (money is conserved, up to the discount); ``v`` pays the seller
+the highest next bid while the next buyer pays only the second highest, creating money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .exercises import exercise
+from .validation import as_float_array, check_float
+
+MECHANISMS = ("bb", "v", "ccv", "env")
+
+
+def check_society_mechanism(mechanism: Any) -> str:
+    if not isinstance(mechanism, str):
+        raise TypeError(f"mechanism must be a string, one of {MECHANISMS}, got {mechanism!r}")
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"unknown mechanism {mechanism!r}; expected one of {MECHANISMS}")
+    return mechanism
+
+
+def _bid_table(x: Any, name: str, min_bidders: int = 1) -> np.ndarray:
+    arr = as_float_array(x, name)
+    if arr.ndim < 1 or arr.shape[-1] < min_bidders:
+        raise ValueError(f"{name} must have shape (..., n_bidders) with n_bidders >= "
+                         f"{min_bidders}, got {arr.shape}")
+    if np.isnan(arr).any() or np.isinf(arr).any():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return arr
+
+
+def _check_utility_args(mechanism: Any, rewards: Any, gamma: Any, bids: Any, next_bids: Any,
+                        next_exists: Any) -> dict[str, Any]:
+    bids_arr = _bid_table(bids, "bids")
+    next_arr = _bid_table(next_bids, "next_bids")
+    batch = bids_arr.shape[:-1]
+    if next_arr.shape[:-1] != batch:
+        raise ValueError(f"next_bids must have batch shape {batch} like bids, got "
+                         f"{next_arr.shape[:-1]}")
+    rewards_arr = as_float_array(rewards, "rewards")
+    if rewards_arr.shape != batch or not np.isfinite(rewards_arr).all():
+        raise ValueError(f"rewards must be finite with shape {batch}, got {rewards_arr.shape}")
+    exists = np.asarray(next_exists)
+    if exists.dtype != bool or exists.shape != batch:
+        raise ValueError(f"next_exists must be booleans of shape {batch}, got {exists.dtype} "
+                         f"{exists.shape}")
+    gamma = check_float("gamma", gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    return {"mechanism": check_society_mechanism(mechanism), "rewards": rewards_arr,
+            "gamma": gamma, "bids": bids_arr, "next_bids": next_arr, "next_exists": exists}
+
+
+def top_two(bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Highest and second-highest entry along the last axis (second is 0 for one bidder)."""
+    if bids.shape[-1] == 1:
+        return bids[..., 0], np.zeros(bids.shape[:-1])
+    part = np.partition(bids, bids.shape[-1] - 2, axis=-1)
+    return part[..., -1], part[..., -2]
+
+
+@exercise("3.1", title="The winner's utility under bb, v, ccv and env",
+          validate=_check_utility_args)
+def winner_utility(mechanism: str, rewards: np.ndarray, gamma: float, bids: np.ndarray,
+                   next_bids: np.ndarray, next_exists: np.ndarray) -> np.ndarray:
+    """Utility of the winner of each auction under a mechanism.
+
+    Parameters
+    ----------
+    mechanism : {"bb", "v", "ccv", "env"}
+    rewards : np.ndarray, shape (...)
+        Reward r_t of the winner's action.
+    gamma : float
+        Discount applied to what the winner receives from the next auction.
+    bids : np.ndarray, shape (..., n_bidders)
+        All bids at s_t; the winner is the highest bidder.
+    next_bids : np.ndarray, shape (..., n_next_bidders)
+        All bids at s_{t+1} (ignored where ``next_exists`` is False).
+    next_exists : np.ndarray of bool, shape (...)
+        False when s_{t+1} is terminal: both "next" terms are then 0.
+
+    Returns
+    -------
+    np.ndarray, shape (...)
+
+    Examples
+    --------
+    >>> winner_utility("ccv", [0.0], 0.9, [[0.5, 0.3]], [[0.8, 0.6]], [True])
+    array([0.24])
+    """
+    # TODO(exercise 3.1): get the highest and second-highest bid of each auction (top_two),
+    # now and next; zero the next terms where next_exists is False; then combine them as in
+    # the table of the module docstring.
+    raise NotImplementedError
+
+
+def _check_auction_args(bids: Any) -> dict[str, np.ndarray]:
+    arr = _bid_table(bids, "bids")
+    if arr.ndim < 2:
+        raise ValueError(f"bids must have shape (..., n_primitives, n_clones), got {arr.shape}")
+    return {"bids": arr}
+
+
+@dataclass(frozen=True)
+class SocietyAuctionOutcome:
+    """``primitive`` and ``clone`` of the winner and the ``price`` it pays (second-highest bid
+    overall, 0 for a lone bidder), each with the batch shape."""
+
+    primitive: np.ndarray
+    clone: np.ndarray
+    price: np.ndarray
+
+
+@exercise("3.2", title="The auction among clones", validate=_check_auction_args)
+def society_auction(bids: np.ndarray) -> SocietyAuctionOutcome:
+    """Run the Vickrey auction of a (possibly cloned) society.
+
+    Parameters
+    ----------
+    bids : np.ndarray, shape (..., n_primitives, n_clones)
+        Every clone's bid. The highest bid overall wins; ties go to the lowest primitive,
+        then the lowest clone (the first in row-major order).
+
+    Returns
+    -------
+    SocietyAuctionOutcome
+        ``primitive`` and ``clone`` (ints) and ``price`` (the second-highest bid overall:
+        often the winner's own clone), each of shape ``bids.shape[:-2]``.
+
+    Examples
+    --------
+    >>> out = society_auction([[0.2, 0.1], [0.7, 0.65]])  # 2 primitives x 2 clones
+    >>> int(out.primitive), int(out.clone), float(out.price)
+    (1, 0, 0.65)
+    """
+    # TODO(exercise 3.2): flatten the last two axes, take the argmax, and recover
+    # (primitive, clone) with divmod by n_clones; the price is the second-highest bid
+    # overall (top_two on the flattened bids).
+    raise NotImplementedError
+
+
+def money_created(mechanism: str, gamma: float, next_bids: np.ndarray,
+                  next_exists: np.ndarray) -> np.ndarray:
+    """Money the mechanism creates at each step, beyond what the next buyer pays.
+
+    The seller receives ``gamma * (max or 2nd-max or the winner's bid)`` of the next auction,
+    while the next buyer pays (``bb``: its own bid, the max; ``v``/``ccv``: the 2nd-max),
+    worth ``gamma * price`` today. The difference is money made from nothing: 0 for ``bb``,
+    ``ccv`` and ``env`` by construction, ``gamma * (max - 2nd-max)`` for ``v``, which is
+    ``>= 0`` whenever the next auction has two or more bidders.
+
+    Parameters
+    ----------
+    next_bids : np.ndarray, shape (..., n_bidders)
+    next_exists : np.ndarray of bool, shape (...)
+
+    Returns
+    -------
+    np.ndarray, shape (...)
+    """
+    check_society_mechanism(mechanism)
+    gamma = check_float("gamma", gamma)
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    next_bids = _bid_table(next_bids, "next_bids")
+    next_exists = np.asarray(next_exists)
+    if next_exists.dtype != bool or next_exists.shape != next_bids.shape[:-1]:
+        raise ValueError(f"next_exists must be booleans of shape {next_bids.shape[:-1]}")
+    if mechanism != "v":
+        return np.zeros(np.shape(next_exists))
+    first, second = top_two(next_bids)
+    return np.where(next_exists, gamma * (first - second), 0.0)

@@ -1,0 +1,1 @@
+"""Reference bodies for course_lib/envs."""
