@@ -239,9 +239,11 @@ def plot_bids_vs_q(q_star: np.ndarray, results: Mapping[bool, Any], live: np.nda
     lo, hi = float(target.min()), float(target.max())
     pad = 0.15 * (hi - lo + 1e-9)
     for ax, mechanism in zip(axes, MECHANISMS, strict=True):
+        y_lo, y_hi = lo, hi
         for cloned, res in results.items():
             runs = [k for k, m in enumerate(res.mechanisms) if m == mechanism]
             bids = res.mean_bids[runs][:, live]
+            y_lo, y_hi = min(y_lo, float(bids.min())), max(y_hi, float(bids.max()))
             x = np.broadcast_to(target, bids.shape)
             face = SOCIETY_COLORS[mechanism] if cloned else "none"
             label = "cloned" if cloned else "solitary"
@@ -251,7 +253,8 @@ def plot_bids_vs_q(q_star: np.ndarray, results: Mapping[bool, Any], live: np.nda
                        edgecolors=SOCIETY_COLORS[mechanism])
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="k", lw=1, ls="--")
         ax.set_xlim(lo - pad, hi + pad)
-        ax.set_ylim(lo - 3 * pad, hi + 3 * pad)
+        margin = 0.08 * (y_hi - y_lo + 1e-9)
+        ax.set_ylim(y_lo - margin, y_hi + margin)
         ax.set_title(f"{task}: {mechanism}")
         ax.set_xlabel("Q*(s, a)")
     axes[0].set_ylabel("learned mean bid")
@@ -281,6 +284,7 @@ def plot_metric_bars(rows: Sequence[Mapping[str, Any]], metric: str, ax: Any | N
                               if i == 0 else None))
     ax.set_xticks(range(len(tasks)), tasks)
     ax.set_ylabel(metric.replace("_", " "))
+    ax.set_title(f"{metric} per task (hollow: solitary, filled: cloned; 95 % CI over seeds)")
     if log:
         ax.set_yscale("log")
     ax.legend(fontsize=8, ncol=4)
