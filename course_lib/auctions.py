@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .exercises import exercise
-from .validation import as_float_array, check_finite, check_float, check_int
+from .validation import as_float_array, check_choice, check_finite, check_float, check_int
 
 MECHANISMS = ("first_price", "vickrey")
 
@@ -42,11 +42,7 @@ def as_bid_array(x: Any, name: str = "bids") -> np.ndarray:
 
 def check_mechanism(mechanism: Any) -> str:
     """Return the mechanism name or raise: one of ``MECHANISMS``."""
-    if not isinstance(mechanism, str):
-        raise TypeError(f"mechanism must be a string, one of {MECHANISMS}, got {mechanism!r}")
-    if mechanism not in MECHANISMS:
-        raise ValueError(f"unknown mechanism {mechanism!r}; expected one of {MECHANISMS}")
-    return mechanism
+    return check_choice("mechanism", mechanism, MECHANISMS)
 
 
 def _check_bids(bids: Any) -> dict[str, np.ndarray]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from .auctions import auction_utilities, check_mechanism
 from .exercises import exercise
-from .validation import as_float_array, check_finite, check_float, check_int
+from .validation import as_float_array, check_finite, check_float, check_int, check_schedule
 
 
 def _check_gradient_args(
@@ -172,10 +172,7 @@ def learn_to_bid(
     batch = check_int("batch", batch, 1)
     lr = check_float("lr", lr, positive=True)
     init_ratio = check_float("init_ratio", init_ratio, non_negative=True)
-    if not isinstance(sigma, (tuple, list)) or len(sigma) != 2:
-        raise TypeError(f"sigma must be a pair (start, end), got {sigma!r}")
-    sigma0 = check_float("sigma[0]", sigma[0], positive=True)
-    sigma1 = check_float("sigma[1]", sigma[1], positive=True)
+    sigma0, sigma1 = check_schedule("sigma", sigma)
     rng = np.random.default_rng(seed)
     ratios = np.full((n_bidders, n_bins), float(init_ratio))
     mean_sq = np.zeros_like(ratios)
@@ -302,10 +299,7 @@ def train_society(
     iterations = check_int("iterations", iterations, 1)
     n_envs = check_int("n_envs", n_envs, 1)
     lr = check_float("lr", lr, positive=True)
-    if not isinstance(sigma, (tuple, list)) or len(sigma) != 2:
-        raise TypeError(f"sigma must be a pair (start, end), got {sigma!r}")
-    sigma0 = check_float("sigma[0]", sigma[0], positive=True)
-    sigma1 = check_float("sigma[1]", sigma[1], positive=True)
+    sigma0, sigma1 = check_schedule("sigma", sigma)
     init_bid = check_float("init_bid", init_bid)
     n_snapshots = check_int("n_snapshots", n_snapshots, 1)
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .exercises import exercise
-from .validation import as_float_array, check_finite, check_float, check_int
+from .validation import as_float_array, check_choice, check_finite, check_float, check_int
 
 ENVIRONMENT = "environment"  # pays rewards; supplies (and is paid for) each episode's first state
 TAX = "tax"  # collects taxes
@@ -94,8 +94,7 @@ def _check_step_args(strengths: Any, eligible: Any, winner: Any, supplier: Any, 
     if c_bid + tax_rate >= 1:
         raise ValueError(f"c_bid + tax_rate must be < 1 (a rule cannot pay out all it has), "
                          f"got {c_bid + tax_rate}")
-    if pricing not in PRICING:
-        raise ValueError(f"pricing must be one of {PRICING}, got {pricing!r}")
+    pricing = check_choice("pricing", pricing, PRICING)
     return {"strengths": s, "eligible": elig, "winner": winner, "supplier": supplier,
             "reward": check_float("reward", reward), "c_bid": c_bid, "tax_rate": tax_rate,
             "pricing": pricing}

@@ -32,17 +32,14 @@ from typing import Any
 import numpy as np
 
 from .exercises import exercise
-from .validation import as_float_array, check_float
+from .validation import as_float_array, check_choice, check_float
 
 MECHANISMS = ("bb", "v", "ccv", "env")
 
 
 def check_society_mechanism(mechanism: Any) -> str:
-    if not isinstance(mechanism, str):
-        raise TypeError(f"mechanism must be a string, one of {MECHANISMS}, got {mechanism!r}")
-    if mechanism not in MECHANISMS:
-        raise ValueError(f"unknown mechanism {mechanism!r}; expected one of {MECHANISMS}")
-    return mechanism
+    """Return the mechanism name or raise: one of ``MECHANISMS``."""
+    return check_choice("mechanism", mechanism, MECHANISMS)
 
 
 def _bid_table(x: Any, name: str, min_bidders: int = 1) -> np.ndarray:

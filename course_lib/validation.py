@@ -46,3 +46,20 @@ def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return arr
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """One of a fixed set of names (a string)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {choices}, got {value!r}")
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {choices}")
+    return value
+
+
+def check_schedule(name: str, value: Any) -> tuple[float, float]:
+    """A (start, end) pair of positive numbers, e.g. an exploration schedule."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (start, end), got {value!r}")
+    return (check_float(f"{name}[0]", value[0], positive=True),
+            check_float(f"{name}[1]", value[1], positive=True))

@@ -38,3 +38,18 @@ def test_arrays():
         as_float_array("12", "a")
     with pytest.raises(ValueError, match="finite"):
         check_finite(np.array([1.0, np.nan]), "a")
+
+
+def test_check_choice_and_schedule():
+    from course_lib.validation import check_choice, check_schedule
+
+    assert check_choice("mode", "a", ("a", "b")) == "a"
+    with pytest.raises(ValueError, match="unknown mode 'c'"):
+        check_choice("mode", "c", ("a", "b"))
+    with pytest.raises(TypeError, match="mode must be a string"):
+        check_choice("mode", 1, ("a", "b"))
+    assert check_schedule("sigma", (0.3, 0.01)) == (0.3, 0.01)
+    with pytest.raises(TypeError, match="pair"):
+        check_schedule("sigma", 0.1)
+    with pytest.raises(ValueError, match=r"sigma\[1\]"):
+        check_schedule("sigma", (0.1, 0.0))
