@@ -27,7 +27,15 @@ import numpy as np
 
 from .auctions import auction_utilities, check_mechanism
 from .exercises import exercise
-from .validation import as_float_array, check_finite, check_float, check_int, check_schedule
+from .society import check_society_mechanism, money_created, society_auction, winner_utility
+from .validation import (
+    as_float_array,
+    check_finite,
+    check_float,
+    check_int,
+    check_schedule,
+    check_tabular_mdp,
+)
 
 
 def _check_gradient_args(
@@ -284,11 +292,7 @@ def train_society(
 
     All runs share one batch of arrays, so many mechanisms and seeds train at once.
     """
-    from .envs.toy_mdps import TabularMDP
-    from .society import check_society_mechanism, money_created, society_auction, winner_utility
-
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    check_tabular_mdp(mdp)
     if isinstance(mechanisms, str) or not mechanisms:
         raise TypeError("mechanisms must be a non-empty list of mechanism names")
     mechanisms = [check_society_mechanism(m) for m in mechanisms]

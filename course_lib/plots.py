@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .auctions import equilibrium_bid_ratio, utility_curve
+from .bucket_brigade import RULE_KINDS
+from .society import MECHANISMS as SOCIETY_MECHANISMS
 
 MECHANISM_COLORS = {"vickrey": "#1f77b4", "first_price": "#d62728"}
 MECHANISM_LABELS = {"vickrey": "Vickrey (second price)", "first_price": "first price"}
@@ -173,8 +175,6 @@ RULE_COLORS = {"assemble": "#2ca02c", "dawdle": "#ff7f0e", "scrap": "#7f7f7f"}
 def plot_strength_history(result: Any, steady_state: Sequence[float] | None = None,
                           ax: Any | None = None, kinds: Sequence[str] = ("assemble",)) -> Any:
     """Strength of each rule over episodes (assemblers by default), with the steady state."""
-    from .bucket_brigade import RULE_KINDS
-
     ax = _axes(ax)
     n_stages = result.line.n_stages
     shades = np.linspace(0.35, 1.0, n_stages)
@@ -199,8 +199,6 @@ def plot_strength_history(result: Any, steady_state: Sequence[float] | None = No
 def plot_strengths_at(result: Any, episode: int, ax: Any | None = None,
                       top: float | None = None) -> Any:
     """Bar chart of every rule's strength after ``episode`` episodes."""
-    from .bucket_brigade import RULE_KINDS
-
     ax = _axes(ax, (8.0, 3.5))
     values = result.strengths[episode]
     n_stages = result.line.n_stages
@@ -230,15 +228,13 @@ def plot_bids_vs_q(q_star: np.ndarray, results: Mapping[bool, Any], live: np.nda
     ``results`` maps ``cloned`` (bool) to a ``SocietyResult`` holding runs of every mechanism.
     Every (state, action) of every seed is one marker; stars mark each state's best action.
     """
-    from .society import MECHANISMS
-
     if axes is None:
-        _, axes = plt.subplots(1, len(MECHANISMS), figsize=(13, 3.3))
+        _, axes = plt.subplots(1, len(SOCIETY_MECHANISMS), figsize=(13, 3.3))
     target = q_star[live]
     best = target == target.max(axis=1, keepdims=True)
     lo, hi = float(target.min()), float(target.max())
     pad = 0.15 * (hi - lo + 1e-9)
-    for ax, mechanism in zip(axes, MECHANISMS, strict=True):
+    for ax, mechanism in zip(axes, SOCIETY_MECHANISMS, strict=True):
         y_lo, y_hi = lo, hi
         for cloned, res in results.items():
             runs = [k for k, m in enumerate(res.mechanisms) if m == mechanism]
@@ -266,13 +262,11 @@ def plot_metric_bars(rows: Sequence[Mapping[str, Any]], metric: str, ax: Any | N
                      log: bool = False) -> Any:
     """Bars of ``metric`` (with its ``<metric>_ci95`` whiskers when present) per task,
     mechanism and society type, from the rows of ``experiments.society.summarize``."""
-    from .society import MECHANISMS
-
     ax = _axes(ax, (11.0, 3.8))
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     width = 0.1
     for i, task in enumerate(tasks):
-        for j, mechanism in enumerate(MECHANISMS):
+        for j, mechanism in enumerate(SOCIETY_MECHANISMS):
             for c, cloned in enumerate((False, True)):
                 row = next(r for r in rows if r["task"] == task and r["mechanism"] == mechanism
                            and r["cloned"] == cloned)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .exercises import exercise
-from .validation import as_float_array, check_finite, check_float, check_int
+from .validation import as_float_array, check_finite, check_float, check_int, check_tabular_mdp
 
 
 def _check_update_args(q: Any, states: Any, actions: Any, rewards: Any, next_states: Any,
@@ -101,10 +101,7 @@ def run_q_learning(
     ``n_runs`` independent learners, each stepping ``n_envs`` episodes in lockstep. A time
     limit is not a terminal state, so the update bootstraps from the state reached then.
     """
-    from .envs.toy_mdps import TabularMDP
-
-    if not isinstance(mdp, TabularMDP):
-        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    check_tabular_mdp(mdp)
     env_steps = check_int("env_steps", env_steps, 1)
     n_runs = check_int("n_runs", n_runs, 1)
     n_envs = check_int("n_envs", n_envs, 1)

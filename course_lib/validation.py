@@ -48,6 +48,17 @@ def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
+def check_tabular_mdp(mdp: Any) -> Any:
+    """Anything with the fields of ``envs.toy_mdps.TabularMDP`` (checked by duck typing, so
+    that learners need not import the environments, which sit above them)."""
+    fields = ("transitions", "rewards", "terminal", "start_state", "max_steps")
+    missing = [f for f in fields if not hasattr(mdp, f)]
+    if missing:
+        raise TypeError(f"mdp must be a TabularMDP (see envs.toy_mdps.make_task); "
+                        f"{type(mdp).__name__} lacks {', '.join(missing)}")
+    return mdp
+
+
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """One of a fixed set of names (a string)."""
     if not isinstance(value, str):

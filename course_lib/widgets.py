@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .auctions import MECHANISMS, as_bid_array, run_auction, utility_curve
-from .plots import MECHANISM_LABELS, plot_utility_vs_bid
+from .plots import MECHANISM_LABELS, plot_strengths_at, plot_utility_vs_bid
 
 
 class AuctionPlayground:
@@ -102,10 +102,7 @@ class BrigadeExplorer:
     def __init__(self, result: Any) -> None:
         import ipywidgets as W
 
-        from .plots import plot_strengths_at
-
         self.result = result
-        self._plot = plot_strengths_at
         episodes = result.strengths.shape[0] - 1
         self.slider = W.IntSlider(value=0, min=0, max=episodes, step=max(1, episodes // 200),
                                   description="episode", continuous_update=False,
@@ -122,7 +119,7 @@ class BrigadeExplorer:
         self.figure.clear_output(wait=True)
         with self.figure:
             fig, ax = plt.subplots(figsize=(8, 3.5))
-            self._plot(self.result, self.slider.value, ax=ax)
+            plot_strengths_at(self.result, self.slider.value, ax=ax)
             plt.show()
             plt.close(fig)
 

@@ -43,3 +43,35 @@ def test_ratio_vs_n_and_deviation_gains_and_economies():
     assert ax.get_yscale() == "log" and len(ax.patches) == 2
     fig = plots.draw_economies()
     assert len(fig.axes) == 2
+
+
+def test_chapter_two_plots():
+    from course_lib.bucket_brigade import run_bucket_brigade
+
+    result = run_bucket_brigade(episodes=30, seed=0)
+    ax = plots.plot_strength_history(result, steady_state=[1.0, 2.0, 3.0, 4.0])
+    assert len([ln for ln in ax.get_lines() if ln.get_label().startswith("assemble")]) == 4
+    assert len(ax.get_lines()) == 4 + 4  # four assemblers, four steady-state lines
+    ax = plots.plot_strengths_at(result, 30)
+    assert len(ax.patches) == result.line.n_rules
+    assert np.isclose(sum(p.get_height() for p in ax.patches), result.strengths[30].sum())
+
+
+def test_chapter_three_plots():
+    from course_lib.bidders import train_society
+    from course_lib.envs.toy_mdps import make_task
+    from course_lib.society import MECHANISMS
+
+    mdp = make_task("bandit")
+    results = {c > 1: train_society(mdp, list(MECHANISMS), c, 0.99, iterations=5, n_envs=4)
+               for c in (1, 2)}
+    q = np.array([[0.2, 0.4, 0.6, 0.8], [0.0, 0.0, 0.0, 0.0]])
+    axes = plots.plot_bids_vs_q(q, results, ~mdp.terminal, "bandit")
+    assert len(axes) == len(MECHANISMS)
+    ax = plots.plot_bid_history(results[True], 0, q, ~mdp.terminal, mdp.action_names)
+    assert len([ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]) == 4
+    rows = [{"task": "bandit", "mechanism": m, "cloned": c, "bid_error": 0.1 + k,
+             "bid_error_ci95": 0.01} for k, m in enumerate(MECHANISMS) for c in (False, True)]
+    ax = plots.plot_metric_bars(rows, "bid_error")
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert np.allclose(heights, sorted([0.1 + k for k in range(4)] * 2))

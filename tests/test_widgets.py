@@ -30,3 +30,17 @@ def test_playground_rejects_bad_settings():
         AuctionPlayground(other_bids=[0.3], value=1.5)
     with pytest.raises(TypeError):
         AuctionPlayground(other_bids="0.3", value=0.5)
+
+
+def test_brigade_explorer_follows_its_slider(monkeypatch):
+    import course_lib.widgets as widgets
+    from course_lib.bucket_brigade import run_bucket_brigade
+
+    drawn = []
+    monkeypatch.setattr(widgets, "plot_strengths_at",
+                        lambda result, episode, ax=None: drawn.append(episode))
+    result = run_bucket_brigade(episodes=40, seed=0)
+    explorer = widgets.BrigadeExplorer(result)
+    assert explorer.slider.max == 40 and drawn == [0]
+    explorer.slider.value = 40
+    assert drawn == [0, 40]
