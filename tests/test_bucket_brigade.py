@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import assert_transfers
 
 from course_lib.bucket_brigade import (
     ENVIRONMENT,
@@ -30,22 +31,6 @@ from course_lib.bucket_brigade import (
     step_transfers,
 )
 from course_lib.experiments import get_experiment, run_experiment
-
-
-def rows(transfers) -> list[tuple]:
-    """Transfers as (payer, payee, kind, amount) tuples, after checking their type."""
-    transfers = list(transfers)
-    for t in transfers:
-        assert isinstance(t, Transfer), f"expected Transfer objects, got {type(t).__name__}"
-    return [(t.payer, t.payee, t.kind, t.amount) for t in transfers]
-
-
-def assert_transfers(actual, expected) -> None:
-    """Same payers, payees and kinds in the same order; amounts equal up to rounding."""
-    got = rows(actual)
-    assert [r[:3] for r in got] == [r[:3] for r in expected], got
-    np.testing.assert_allclose([r[3] for r in got], [r[3] for r in expected],
-                               rtol=0, atol=1e-12)
 
 
 def oracle_apply(strengths, transfers) -> list[float]:

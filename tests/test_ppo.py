@@ -16,6 +16,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from oracles import loop_gae
 
 from course_lib.envs.two_rooms import make_two_rooms
 from course_lib.ppo import (
@@ -28,24 +29,6 @@ from course_lib.ppo import (
     ppo_update,
     train_ppo,
 )
-
-
-def loop_gae(rewards, values, dones, last_values, gamma, lam):
-    """GAE by plain Python loops, one environment at a time (the oracle)."""
-    T, n = len(rewards), len(rewards[0])
-    advantages = [[0.0] * n for _ in range(T)]
-    for i in range(n):
-        running, next_value = 0.0, float(last_values[i])
-        for t in reversed(range(T)):
-            if dones[t][i]:
-                running, next_value = 0.0, 0.0
-            delta = float(rewards[t][i]) + gamma * next_value - float(values[t][i])
-            running = delta + gamma * lam * running
-            advantages[t][i] = running
-            next_value = float(values[t][i])
-    returns = [[advantages[t][i] + float(values[t][i]) for i in range(n)] for t in range(T)]
-    return np.array(advantages), np.array(returns)
-
 
 # Two environments, three steps; environment 0's episode ends at t = 1 (so nothing after it is
 # bootstrapped into t = 1), environment 1 runs on and bootstraps from last_values.

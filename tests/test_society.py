@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from oracles import loop_utility
 
 from course_lib.society import (
     MECHANISMS,
@@ -55,22 +56,6 @@ def tiny(**changes):
                 next_exists=NEXT_EXISTS)
     args.update(changes)
     return args
-
-
-def loop_utility(mechanism, reward, gamma, bids, next_bids, next_exists):
-    """One auction by hand: the winner's utility (the oracle of the property tests)."""
-    ordered = sorted((float(b) for b in bids), reverse=True)
-    own, second = ordered[0], (ordered[1] if len(ordered) > 1 else 0.0)
-    following = sorted((float(b) for b in next_bids), reverse=True)
-    next_first = following[0] if next_exists else 0.0
-    next_second = (following[1] if len(following) > 1 else 0.0) if next_exists else 0.0
-    if mechanism == "bb":
-        return reward + gamma * next_first - own
-    if mechanism == "v":
-        return reward + gamma * next_first - second
-    if mechanism == "ccv":
-        return reward + gamma * next_second - second
-    return reward
 
 
 def loop_society_auction(bids):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracles import assert_transfers
 
 from course_lib.bucket_brigade import (
     ENVIRONMENT,
@@ -15,20 +16,6 @@ from course_lib.bucket_brigade import (
     steady_state_strengths,
     step_transfers,
 )
-
-
-def rows(transfers) -> list[tuple]:
-    transfers = list(transfers)
-    for t in transfers:
-        assert isinstance(t, Transfer), f"expected Transfer objects, got {type(t).__name__}"
-    return [(t.payer, t.payee, t.kind, t.amount) for t in transfers]
-
-
-def assert_transfers(actual, expected, atol: float = 1e-12) -> None:
-    got = rows(actual)
-    assert [r[:3] for r in got] == [r[:3] for r in expected], (got, expected)
-    np.testing.assert_allclose([r[3] for r in got], [r[3] for r in expected],
-                               rtol=0, atol=atol)
 
 
 def loop_step(strengths, eligible, winner, supplier, reward, c_bid, tax_rate, pricing):
