@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from .envs.two_rooms import CompactObservation, make_two_rooms
 from .ppo import ActorCritic, PPOConfig, train_ppo
-from .validation import check_int
+from .validation import check_float, check_int
 
 OPTION_TARGETS = ("door", "blue", "green")
 OPTION_NAMES = ("open red door", "go to blue", "go to green")
@@ -37,18 +38,27 @@ RETRAIN = "python -m course_lib.options --steps 60000 --seed 0"
 
 @dataclass
 class Option:
-    """A skill: a policy over primitive actions, a sub-goal test and a step cap."""
+    """A skill: a frozen policy over primitive actions, a sub-goal test and a step cap."""
 
     name: str
     target: str
     policy: ActorCritic
     max_steps: int = 30
+    _memo: dict[bytes, int] = field(default_factory=dict, init=False, repr=False)
 
     def action(self, obs: np.ndarray) -> int:
-        """The policy's most likely action (options run greedily once trained)."""
-        with torch.no_grad():
-            logits = self.policy.distribution(torch.as_tensor(obs, dtype=torch.float32)).logits
-        return int(torch.argmax(logits))
+        """The policy's most likely action (options run greedily once trained).
+
+        The policy is frozen, so its choice in a state never changes: it is computed once per
+        state and remembered (Two Rooms has only a few hundred states), which makes running
+        an option as cheap as stepping the environment.
+        """
+        key = np.asarray(obs, dtype=np.float32).tobytes()
+        if key not in self._memo:
+            with torch.no_grad():
+                x = torch.as_tensor(obs, dtype=torch.float32)
+                self._memo[key] = int(torch.argmax(self.policy.distribution(x).logits))
+        return self._memo[key]
 
     def achieved(self, env: CompactObservation, info: dict[str, Any]) -> bool:
         if self.target == "door":
@@ -85,6 +95,61 @@ def run_option(env: CompactObservation, obs: np.ndarray, option: Option) -> Opti
         if terminated or truncated or option.achieved(env, info):
             break
     return OptionOutcome(obs, rewards, terminated, truncated, info)
+
+
+def option_return(rewards: list[float], gamma: float) -> tuple[float, float]:
+    """The semi-MDP view of an option that collected ``rewards`` over tau = len(rewards)
+    primitive steps: its discounted reward ``sum_j gamma**j * r_j`` and the discount
+    ``gamma**tau`` that applies to whatever follows it."""
+    gamma = check_float("gamma", gamma, non_negative=True)
+    if gamma > 1:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    total = sum(gamma**j * float(r) for j, r in enumerate(rewards))
+    return total, gamma ** len(rewards)
+
+
+class OptionEnv:
+    """Two Rooms seen at the level of options: ``step(k)`` runs option ``k`` to its end.
+
+    Returns gymnasium's five-tuple, where the reward is the option's discounted reward and
+    ``info`` adds ``duration`` (primitive steps taken), ``discount`` (``gamma**duration``),
+    ``option``, ``option_rewards`` (one per primitive step) and ``success`` (the episode
+    ended on the target). Any learner that chooses
+    among options (a monolithic policy or a society) runs on it.
+    """
+
+    def __init__(self, env: CompactObservation, options: list[Option], gamma: float) -> None:
+        if not isinstance(env, CompactObservation):
+            raise TypeError("OptionEnv needs a Two Rooms environment wrapped in "
+                            "CompactObservation (see make_two_rooms)")
+        if not options or not all(isinstance(o, Option) for o in options):
+            raise TypeError("options must be a non-empty list of Option")
+        self.env, self.options = env, list(options)
+        self.gamma = check_float("gamma", gamma, non_negative=True)
+        if self.gamma > 1:
+            raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+        self.observation_space = env.observation_space
+        self.action_space = gym.spaces.Discrete(len(self.options))
+        self.obs: np.ndarray | None = None
+
+    def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        self.obs, info = self.env.reset(**kwargs)
+        return self.obs, info
+
+    def step(self, k: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self.obs is None:
+            raise RuntimeError("call reset() before step()")
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) \
+                or not 0 <= k < len(self.options):
+            raise ValueError(f"option id must be an integer in 0..{len(self.options) - 1}, "
+                             f"got {k!r}")
+        out = run_option(self.env, self.obs, self.options[int(k)])
+        self.obs = out.obs
+        reward, discount = option_return(out.rewards, self.gamma)
+        info = {**out.info, "duration": out.duration, "discount": discount, "option": int(k),
+                "option_rewards": out.rewards,
+                "success": bool(out.terminated and out.rewards[-1] > 0)}
+        return out.obs, reward, out.terminated, out.truncated, info
 
 
 def _training_env(target: str) -> Any:

@@ -305,3 +305,98 @@ def plot_bid_history(result: Any, run: int, q_star: np.ndarray, live: np.ndarray
                  ": bids over training (dotted: Q*)")
     ax.legend(fontsize=7, ncol=2)
     return ax
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 4: societies of options
+# --------------------------------------------------------------------------------------
+
+METHOD_COLORS = {"society": "#2ca02c", "hierarchical": "#1f77b4", "flat": "#7f7f7f"}
+OPTION_COLORS = ("#d62728", "#1f4fd6", "#2ca02c")  # red door, blue goal, green goal
+
+
+def plot_auction(step: Any, option_names: Sequence[str], axes: Sequence[Any] | None = None,
+                 title: str = "") -> Any:
+    """One auction of a replayed episode: the frame beside every clone's bid (winner outlined).
+
+    ``step`` is a ``SocietyStep`` (``frame``, ``bids`` of shape (P, C), ``winner``, ...).
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), width_ratios=[1.3, 1])
+    ax_frame, ax_bids = axes
+    ax_frame.imshow(step.frame)
+    ax_frame.set_axis_off()
+    ax_frame.set_title(title)
+    n_primitives, n_clones = step.bids.shape
+    width = 0.8 / n_clones
+    for p in range(n_primitives):
+        for c in range(n_clones):
+            won = p == step.winner and np.argmax(step.bids[p]) == c
+            ax_bids.bar(p + (c - (n_clones - 1) / 2) * width, step.bids[p, c], width * 0.9,
+                        color=OPTION_COLORS[p % 3], alpha=1.0 if won else 0.45,
+                        edgecolor="black" if won else "none", linewidth=2)
+    ax_bids.set_xticks(range(n_primitives), option_names, fontsize=8)
+    ax_bids.set_ylim(0, 1)
+    ax_bids.set_ylabel("bid")
+    if step.winner >= 0:
+        ax_bids.set_title(f"winner: {option_names[step.winner]} ({step.duration} steps)",
+                          fontsize=10)
+    else:
+        ax_bids.set_title("episode over", fontsize=10)
+    return axes
+
+
+def plot_transfer_curves(runs: Sequence[Any], window: int = 4096,
+                         axes: Sequence[Any] | None = None) -> Any:
+    """Success rate against environment steps, pre-training then transfer, for every method:
+    the mean over seeds (line) and the range of the seeds (band)."""
+    from .transfer import windowed_success
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    grid = {}
+    for ax, phase, title in zip(axes, ("pretrain", "transfer"),
+                                ("pre-training: reach green", "transfer: reach blue"),
+                                strict=True):
+        for method in METHOD_COLORS:
+            logs = [getattr(r, phase) for r in runs if r.method == method]
+            if not logs:
+                continue
+            end = min(log.steps[-1] for log in logs)
+            grid[phase] = x = np.linspace(0, end, 60)[1:]
+            curves = np.array([np.interp(x, log.steps, np.nan_to_num(
+                windowed_success(log, window, min_episodes=1), nan=0.0)) for log in logs])
+            ax.plot(x, curves.mean(0), color=METHOD_COLORS[method], lw=2,
+                    label=f"{method} ({len(logs)} seeds)")
+            ax.fill_between(x, curves.min(0), curves.max(0), color=METHOD_COLORS[method],
+                            alpha=0.2)
+        ax.axhline(0.9, color="black", ls=":", lw=1)
+        ax.set_title(title)
+        ax.set_xlabel("environment steps")
+    axes[0].set_ylabel(f"success (last {window:,} steps)")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[1].legend(loc="lower right")
+    return axes
+
+
+def plot_weight_shift(runs: Sequence[Any], thresholds: Sequence[float] | None = None,
+                      marked: float = 0.01, ax: Any | None = None) -> Any:
+    """Fraction of parameters that moved by more than a threshold during transfer, against the
+    threshold, for the society and the hierarchical learner (one thin line per seed)."""
+    from .transfer import weight_shift
+
+    ax = _axes(ax)
+    thresholds = np.logspace(-4, 0, 25) if thresholds is None else np.asarray(thresholds)
+    for method in ("society", "hierarchical"):
+        for k, run in enumerate(r for r in runs if r.method == method):
+            after = run.learner.state_dict()
+            fractions = [weight_shift(run.pretrained, after, float(t)) for t in thresholds]
+            ax.plot(thresholds, fractions, color=METHOD_COLORS[method], lw=1.5,
+                    label=method if k == 0 else None)
+    ax.axvline(marked, color="black", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("threshold on |change of a weight|")
+    ax.set_ylabel("fraction of weights moved")
+    ax.set_title("weight shift during transfer")
+    ax.legend()
+    return ax

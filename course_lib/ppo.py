@@ -134,19 +134,30 @@ def _check_gae_args(rewards: Any, values: Any, dones: Any, last_values: Any, gam
     last = check_finite(as_float_array(last_values, "last_values"), "last_values")
     if last.shape != r.shape[1:]:
         raise ValueError(f"last_values must have shape ({r.shape[1]},), got {last.shape}")
-    gamma = check_float("gamma", gamma, non_negative=True)
+    if isinstance(gamma, (np.ndarray, list, tuple)):
+        g = check_finite(as_float_array(gamma, "gamma"), "gamma")
+        if g.shape != r.shape:
+            raise ValueError(f"an array gamma must have the shape of rewards {r.shape}, got "
+                             f"{g.shape}")
+    else:
+        g = np.full(r.shape, check_float("gamma", gamma, non_negative=True))
     lam = check_float("lam", lam, non_negative=True)
-    if gamma > 1 or lam > 1:
+    if (g < 0).any() or (g > 1).any() or lam > 1:
         raise ValueError("gamma and lam must lie in [0, 1]")
-    return {"rewards": r, "values": v, "dones": d, "last_values": last, "gamma": gamma,
+    return {"rewards": r, "values": v, "dones": d, "last_values": last, "gamma": g,
             "lam": lam}
 
 
 @exercise("4.1", title="Generalised advantage estimation", validate=_check_gae_args)
 def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray,
-                last_values: np.ndarray, gamma: float,
+                last_values: np.ndarray, gamma: float | np.ndarray,
                 lam: float) -> tuple[np.ndarray, np.ndarray]:
     """Advantages and returns of a rollout, by GAE(lambda).
+
+    The discount may differ from step to step: when step t ran an *option* for tau primitive
+    steps, the next state lies tau steps ahead and is discounted by ``gamma**tau``
+    (a semi-MDP). So ``gamma`` reaches this function as an array: ``gamma[t]`` discounts
+    ``V(s_{t+1})`` and the advantage of step t + 1.
 
     Parameters
     ----------
@@ -157,13 +168,16 @@ def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray,
         episode, so nothing is bootstrapped across it).
     last_values : np.ndarray, shape (n_envs,)
         V(s_T) of the state after the last step.
-    gamma, lam : float in [0, 1]
+    gamma : np.ndarray, shape (T, n_envs), values in [0, 1]
+        Per-step discounts. Callers may pass one float; it is broadcast to this shape before
+        the body runs, so the body always indexes ``gamma[t]``.
+    lam : float in [0, 1]
 
     Returns
     -------
     advantages, returns : np.ndarray, shape (T, n_envs)
-        ``delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_t) - V(s_t)``,
-        ``A_t = delta_t + gamma * lam * (1 - done_t) * A_{t+1}``, ``returns = A + values``.
+        ``delta_t = r_t + gamma[t] * V(s_{t+1}) * (1 - done_t) - V(s_t)``,
+        ``A_t = delta_t + gamma[t] * lam * (1 - done_t) * A_{t+1}``, ``returns = A + values``.
     """
     # TODO(exercise 4.1): walk backwards from t = T - 1, keeping the next value (last_values
     # at first) and the running advantage; cut both where dones[t] is True.
@@ -214,7 +228,12 @@ def clipped_surrogate_loss(new_log_prob: torch.Tensor, old_log_prob: torch.Tenso
 
 @dataclass
 class Rollout:
-    """One batch of experience, arrays of shape (T, n_envs) (``obs``: (T, n_envs, obs_dim))."""
+    """One batch of experience, arrays of shape (T, n_envs) (``obs``: (T, n_envs, obs_dim)).
+
+    ``discounts`` (optional, (T, n_envs)) is the discount after each step: ``gamma**tau`` when
+    the step was an option that ran tau primitive steps; None means ``cfg.gamma`` everywhere.
+    ``env_steps`` counts primitive environment steps (more than T * n_envs with options).
+    """
 
     obs: np.ndarray
     actions: np.ndarray
@@ -225,13 +244,16 @@ class Rollout:
     last_values: np.ndarray
     episode_returns: list[float] = field(default_factory=list)
     episode_successes: list[bool] = field(default_factory=list)
+    discounts: np.ndarray | None = None
+    env_steps: int = 0
 
 
 def ppo_update(model: ActorCritic, optimizer: torch.optim.Optimizer, rollout: Rollout,
                cfg: PPOConfig, generator: torch.Generator | None = None) -> dict[str, float]:
     """Several epochs of minibatch PPO steps on one rollout; returns mean losses."""
+    gamma = cfg.gamma if rollout.discounts is None else rollout.discounts
     advantages, returns = compute_gae(rollout.rewards, rollout.values, rollout.dones,
-                                      rollout.last_values, cfg.gamma, cfg.gae_lambda)
+                                      rollout.last_values, gamma, cfg.gae_lambda)
     n = rollout.rewards.size
     obs = torch.as_tensor(rollout.obs.reshape(n, -1), dtype=torch.float32)
     actions = torch.as_tensor(rollout.actions.reshape(n, *rollout.actions.shape[2:]))
@@ -268,12 +290,15 @@ def collect_rollout(model: ActorCritic, envs: list[Any], obs: np.ndarray, cfg: P
 
     ``obs`` (n_envs, obs_dim) and ``episode_return`` (n_envs,) carry over between calls.
     A time limit (truncation) is treated as the end of an episode, like a terminal state.
+    Environments whose steps are options report ``info["duration"]`` (primitive steps) and
+    ``info["discount"]`` (``gamma**duration``); the rollout keeps both.
     """
     T, N = cfg.n_steps, len(envs)
     buf = {"obs": np.zeros((T, N, obs.shape[1]), np.float32), "actions": np.zeros((T, N), int),
            "log_probs": np.zeros((T, N)), "values": np.zeros((T, N)),
-           "rewards": np.zeros((T, N)), "dones": np.zeros((T, N), bool)}
-    returns, successes = [], []
+           "rewards": np.zeros((T, N)), "dones": np.zeros((T, N), bool),
+           "discounts": np.full((T, N), cfg.gamma)}
+    returns, successes, env_steps = [], [], 0
     for t in range(T):
         with torch.no_grad():
             x = torch.as_tensor(obs, dtype=torch.float32)
@@ -285,6 +310,8 @@ def collect_rollout(model: ActorCritic, envs: list[Any], obs: np.ndarray, cfg: P
         for i, env in enumerate(envs):
             o, r, term, trunc, info = env.step(int(action[i]))
             buf["rewards"][t, i] = r
+            buf["discounts"][t, i] = info.get("discount", cfg.gamma)
+            env_steps += info.get("duration", 1)
             episode_return[i] += r
             if term or trunc:
                 buf["dones"][t, i] = True
@@ -296,23 +323,34 @@ def collect_rollout(model: ActorCritic, envs: list[Any], obs: np.ndarray, cfg: P
     with torch.no_grad():
         last = model.value_of(torch.as_tensor(obs, dtype=torch.float32)).numpy()
     return Rollout(**buf, last_values=last, episode_returns=returns,
-                   episode_successes=successes), obs
+                   episode_successes=successes, env_steps=env_steps), obs
 
 
 @dataclass
 class TrainingLog:
-    """Per update: environment steps so far, mean episode return and success rate of the
-    episodes that ended during that update (NaN if none ended)."""
+    """Per update: environment steps so far, and the number, mean return and success rate of
+    the episodes that ended during that update (NaN if none ended)."""
 
     steps: list[int] = field(default_factory=list)
     mean_return: list[float] = field(default_factory=list)
     success_rate: list[float] = field(default_factory=list)
+    episodes: list[int] = field(default_factory=list)
+
+    def record(self, steps: int, returns: list[float], successes: list[bool]) -> None:
+        self.steps.append(int(steps))
+        self.episodes.append(len(successes))
+        self.mean_return.append(float(np.mean(returns)) if returns else float("nan"))
+        self.success_rate.append(float(np.mean(successes)) if successes else float("nan"))
 
 
 def train_ppo(make_env: Callable[[], Any], total_steps: int, cfg: PPOConfig | None = None,
               seed: int = 0, model: ActorCritic | None = None,
               callback: Callable[[int], None] | None = None) -> tuple[ActorCritic, TrainingLog]:
     """Train a categorical policy with PPO for about ``total_steps`` environment steps.
+
+    ``make_env`` may build an option-level environment (``info["duration"]`` and
+    ``info["discount"]``, see ``collect_rollout``): steps then count primitive steps and GAE
+    discounts each decision by ``gamma**duration``.
 
     Seeds torch's global generator with ``seed`` (network initialisation and sampling) and
     the environments with ``seed * 1000 + i``. ``TrainingLog.success_rate`` counts only the
@@ -332,12 +370,8 @@ def train_ppo(make_env: Callable[[], Any], total_steps: int, cfg: PPOConfig | No
     while steps < total_steps:
         rollout, obs = collect_rollout(model, envs, obs, cfg, episode_return)
         ppo_update(model, optimizer, rollout, cfg, generator)
-        steps += cfg.n_envs * cfg.n_steps
-        log.steps.append(steps)
-        log.mean_return.append(float(np.mean(rollout.episode_returns))
-                               if rollout.episode_returns else float("nan"))
-        log.success_rate.append(float(np.mean(rollout.episode_successes))
-                                if rollout.episode_successes else float("nan"))
+        steps += rollout.env_steps
+        log.record(steps, rollout.episode_returns, rollout.episode_successes)
         if callback is not None:
             callback(steps)
     return model, log

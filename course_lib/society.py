@@ -42,7 +42,7 @@ def check_society_mechanism(mechanism: Any) -> str:
     return check_choice("mechanism", mechanism, MECHANISMS)
 
 
-def _bid_table(x: Any, name: str, min_bidders: int = 1) -> np.ndarray:
+def check_bid_table(x: Any, name: str, min_bidders: int = 1) -> np.ndarray:
     arr = as_float_array(x, name)
     if arr.ndim < 1 or arr.shape[-1] < min_bidders:
         raise ValueError(f"{name} must have shape (..., n_bidders) with n_bidders >= "
@@ -54,8 +54,8 @@ def _bid_table(x: Any, name: str, min_bidders: int = 1) -> np.ndarray:
 
 def _check_utility_args(mechanism: Any, rewards: Any, gamma: Any, bids: Any, next_bids: Any,
                         next_exists: Any) -> dict[str, Any]:
-    bids_arr = _bid_table(bids, "bids")
-    next_arr = _bid_table(next_bids, "next_bids")
+    bids_arr = check_bid_table(bids, "bids")
+    next_arr = check_bid_table(next_bids, "next_bids")
     batch = bids_arr.shape[:-1]
     if next_arr.shape[:-1] != batch:
         raise ValueError(f"next_bids must have batch shape {batch} like bids, got "
@@ -118,7 +118,7 @@ def winner_utility(mechanism: str, rewards: np.ndarray, gamma: float, bids: np.n
 
 
 def _check_auction_args(bids: Any) -> dict[str, np.ndarray]:
-    arr = _bid_table(bids, "bids")
+    arr = check_bid_table(bids, "bids")
     if arr.ndim < 2:
         raise ValueError(f"bids must have shape (..., n_primitives, n_clones), got {arr.shape}")
     return {"bids": arr}
@@ -185,7 +185,7 @@ def money_created(mechanism: str, gamma: float, next_bids: np.ndarray,
     gamma = check_float("gamma", gamma)
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
-    next_bids = _bid_table(next_bids, "next_bids")
+    next_bids = check_bid_table(next_bids, "next_bids")
     next_exists = np.asarray(next_exists)
     if next_exists.dtype != bool or next_exists.shape != next_bids.shape[:-1]:
         raise ValueError(f"next_exists must be booleans of shape {next_bids.shape[:-1]}")

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .auctions import MECHANISMS, as_bid_array, run_auction, utility_curve
-from .plots import MECHANISM_LABELS, plot_strengths_at, plot_utility_vs_bid
+from .plots import MECHANISM_LABELS, plot_auction, plot_strengths_at, plot_utility_vs_bid
 
 
 class AuctionPlayground:
@@ -120,6 +120,47 @@ class BrigadeExplorer:
         with self.figure:
             fig, ax = plt.subplots(figsize=(8, 3.5))
             plot_strengths_at(self.result, self.slider.value, ax=ax)
+            plt.show()
+            plt.close(fig)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.box._repr_mimebundle_(**kwargs)
+
+
+class SocietyReplay:
+    """Step through a replayed episode of a society of options: the frame at each auction
+    beside every clone's bid (the winner outlined).
+
+    Parameters
+    ----------
+    steps : list of SocietyStep
+        From ``run_society_episode(..., render=True)``.
+    option_names : sequence of str
+        One name per primitive, in the society's order.
+    """
+
+    def __init__(self, steps: Sequence[Any], option_names: Sequence[str]) -> None:
+        import ipywidgets as W
+
+        if not steps or any(getattr(s, "frame", None) is None for s in steps):
+            raise ValueError("steps must be a non-empty replay recorded with render=True")
+        self.steps, self.option_names = list(steps), list(option_names)
+        last = len(self.steps) - 1
+        self.slider = W.IntSlider(value=0, min=0, max=last, description="auction",
+                                  continuous_update=False)
+        self.play = W.Play(value=0, min=0, max=last, interval=900)
+        W.jslink((self.play, "value"), (self.slider, "value"))
+        self.figure = W.Output()
+        self.slider.observe(lambda _change: self.update(), names="value")
+        self.box = W.VBox([W.HBox([self.play, self.slider]), self.figure])
+        self.update()
+
+    def update(self) -> None:
+        k = self.slider.value
+        self.figure.clear_output(wait=True)
+        with self.figure:
+            fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), width_ratios=[1.3, 1])
+            plot_auction(self.steps[k], self.option_names, axes, title=f"auction {k}")
             plt.show()
             plt.close(fig)
 

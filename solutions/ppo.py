@@ -7,15 +7,15 @@ import torch
 
 
 def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray,
-                last_values: np.ndarray, gamma: float,
+                last_values: np.ndarray, gamma: float | np.ndarray,
                 lam: float) -> tuple[np.ndarray, np.ndarray]:
     advantages = np.zeros_like(rewards)
     running = np.zeros(rewards.shape[1])
     next_value = last_values
     for t in range(rewards.shape[0] - 1, -1, -1):
         alive = 1.0 - dones[t]
-        delta = rewards[t] + gamma * next_value * alive - values[t]
-        running = delta + gamma * lam * alive * running
+        delta = rewards[t] + gamma[t] * next_value * alive - values[t]
+        running = delta + gamma[t] * lam * alive * running
         advantages[t] = running
         next_value = values[t]
     return advantages, advantages + values

@@ -12,7 +12,8 @@ from course_lib.bucket_brigade import Transfer
 
 
 def loop_gae(rewards, values, dones, last_values, gamma, lam):
-    """GAE by plain Python loops, one environment at a time: (advantages, returns)."""
+    """GAE by plain Python loops, one environment at a time: (advantages, returns).
+    ``gamma`` is one float or a (T, n_envs) table of per-step discounts."""
     T, n = len(rewards), len(rewards[0])
     advantages = [[0.0] * n for _ in range(T)]
     for i in range(n):
@@ -20,8 +21,9 @@ def loop_gae(rewards, values, dones, last_values, gamma, lam):
         for t in reversed(range(T)):
             if dones[t][i]:
                 running, next_value = 0.0, 0.0
-            delta = float(rewards[t][i]) + gamma * next_value - float(values[t][i])
-            running = delta + gamma * lam * running
+            g = float(gamma[t][i]) if np.ndim(gamma) else float(gamma)
+            delta = float(rewards[t][i]) + g * next_value - float(values[t][i])
+            running = delta + g * lam * running
             advantages[t][i] = running
             next_value = float(values[t][i])
     returns = [[advantages[t][i] + float(values[t][i]) for i in range(n)] for t in range(T)]
@@ -55,3 +57,24 @@ def assert_transfers(actual, expected, atol: float = 1e-12) -> None:
     assert [r[:3] for r in got] == [r[:3] for r in expected], (got, expected)
     np.testing.assert_allclose([r[3] for r in got], [r[3] for r in expected],
                                rtol=0, atol=atol)
+
+
+def loop_option_utility(rewards, duration, gamma, bids, next_bids, next_exists):
+    """One semi-MDP ccv auction by hand: the winner's utility after an option of ``duration``
+    primitive steps (``rewards`` may be longer; the rest is padding)."""
+    earned = sum(gamma**j * float(rewards[j]) for j in range(int(duration)))
+    following = sorted((float(b) for b in next_bids), reverse=True)
+    next_second = (following[1] if len(following) > 1 else 0.0) if next_exists else 0.0
+    ordered = sorted((float(b) for b in bids), reverse=True)
+    price = ordered[1] if len(ordered) > 1 else 0.0
+    return earned + gamma ** int(duration) * next_second - price
+
+
+def loop_weight_shift(before, after, threshold):
+    """Fraction of scalars that moved by more than ``threshold``, one scalar at a time."""
+    moved = total = 0
+    for key in before:
+        for b, a in zip(np.ravel(before[key]), np.ravel(after[key]), strict=True):
+            moved += abs(float(a) - float(b)) > threshold
+            total += 1
+    return moved / total

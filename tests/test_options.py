@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,8 +11,10 @@ from course_lib.options import (
     DATA_FILE,
     OPTION_NAMES,
     RETRAIN,
+    OptionEnv,
     evaluate_option,
     load_options,
+    option_return,
     run_option,
     save_options,
 )
@@ -63,3 +66,52 @@ def test_run_option_needs_the_compact_wrapper():
     option = load_options()[0]
     with pytest.raises(TypeError):
         run_option(make_two_rooms("green", compact=False), torch.zeros(50).numpy(), option)
+
+
+def test_option_return_discounts_by_duration():
+    total, discount = option_return([0.0, 0.0, 1.0], 0.5)
+    assert total == pytest.approx(0.25) and discount == pytest.approx(0.125)
+    assert option_return([2.0], 0.9) == (pytest.approx(2.0), pytest.approx(0.9))
+    with pytest.raises(ValueError, match="gamma"):
+        option_return([1.0], 1.5)
+
+
+def test_option_env_reports_the_semi_mdp_step():
+    options = load_options()
+    env = OptionEnv(make_two_rooms("green"), options, 0.9)
+    assert env.action_space.n == 3
+    obs, _ = env.reset(seed=4)
+    obs, reward, terminated, _, info = env.step(0)  # open the door
+    assert info["door_open"] and not terminated and reward == 0.0
+    assert info["discount"] == pytest.approx(0.9 ** info["duration"])
+    assert len(info["option_rewards"]) == info["duration"] == env.env.unwrapped.step_count
+    obs, reward, terminated, _, info = env.step(np.int64(2))  # go to green
+    assert terminated and info["success"] and info["reached"] == "green"
+    assert reward == pytest.approx(0.9 ** (info["duration"] - 1) * info["option_rewards"][-1])
+
+
+def test_option_env_rejects_bad_use():
+    options = load_options()
+    env = OptionEnv(make_two_rooms("blue"), options, 0.99)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+    env.reset(seed=0)
+    for bad in (3, -1, 1.0, True, "0"):
+        with pytest.raises(ValueError, match="option id"):
+            env.step(bad)
+    with pytest.raises(TypeError, match="CompactObservation"):
+        OptionEnv(make_two_rooms("blue", compact=False), options, 0.99)
+    with pytest.raises(TypeError, match="options"):
+        OptionEnv(make_two_rooms("blue"), [], 0.99)
+    with pytest.raises(ValueError, match="gamma"):
+        OptionEnv(make_two_rooms("blue"), options, -0.5)
+
+
+def test_frozen_options_remember_their_choices():
+    option = load_options()[0]
+    env = make_two_rooms("green")
+    obs, _ = env.reset(seed=0)
+    first = option.action(obs)
+    with torch.no_grad():
+        expected = int(torch.argmax(option.policy.distribution(torch.as_tensor(obs)).logits))
+    assert first == expected == option.action(obs.copy())

@@ -133,6 +133,27 @@ def test_gae_does_not_modify_its_inputs():
         np.testing.assert_array_equal(args[key], value)
 
 
+@pytest.mark.exercise("4.1")
+def test_gae_per_step_discounts_hand_computed():
+    # Semi-MDP: env 0's step 0 was an option of 2 primitive steps (gamma**2 = 0.25), the rest
+    # one step each (0.5). Only step 0 of env 0 changes from the hand-computed table above:
+    #   delta_0 = 1 + 0.25 * 1 - 0.5 = 0.75, A_0 = 0.75 + 0.25 * 0.5 * (-1) = 0.625
+    gamma = np.array([[0.25, 0.5], [0.5, 0.5], [0.5, 0.5]])
+    advantages, returns = compute_gae(**gae_args(gamma=gamma))
+    expected = HAND_ADVANTAGES.copy()
+    expected[0, 0] = 0.625
+    np.testing.assert_allclose(advantages, expected)
+    np.testing.assert_allclose(returns, expected + VALUES)
+
+
+@pytest.mark.exercise("4.1")
+def test_gae_constant_gamma_array_equals_the_float():
+    a1, r1 = compute_gae(**gae_args(gamma=np.full((3, 2), 0.5)))
+    a2, r2 = compute_gae(**gae_args(gamma=0.5))
+    np.testing.assert_allclose(a1, a2)
+    np.testing.assert_allclose(r1, r2)
+
+
 @st.composite
 def gae_cases(draw):
     T, n = draw(st.integers(1, 8)), draw(st.integers(1, 4))
@@ -142,7 +163,9 @@ def gae_cases(draw):
         values=draw(hnp.arrays(np.float64, (T, n), elements=numbers)),
         dones=draw(hnp.arrays(np.bool_, (T, n))),
         last_values=draw(hnp.arrays(np.float64, (n,), elements=numbers)),
-        gamma=draw(st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0])),
+        gamma=draw(st.one_of(
+            st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0]),
+            hnp.arrays(np.float64, (T, n), elements=st.floats(0.0, 1.0)))),
         lam=draw(st.sampled_from([0.0, 0.5, 0.95, 1.0])),
     )
 
@@ -263,6 +286,9 @@ def test_clipped_loss_does_not_modify_its_inputs():
     ({"lam": 1.01}, "lam"),
     ({"lam": -1.0}, "lam"),
     ({"gamma": np.nan}, "gamma"),
+    ({"gamma": np.full((2, 2), 0.5)}, "gamma"),
+    ({"gamma": np.full((3, 2), 1.5)}, "gamma"),
+    ({"gamma": [[0.5, np.nan]] * 3}, "gamma"),
 ])
 def test_gae_rejects_bad_input(changes, name):
     with pytest.raises(ValueError, match=name):

@@ -13,6 +13,7 @@ EXPERIMENTS: dict[str, str] = {
     "vickrey": "course_lib.experiments.vickrey",
     "bucket-brigade": "course_lib.experiments.bucket_brigade",
     "society": "course_lib.experiments.society",
+    "minigrid-transfer": "course_lib.experiments.minigrid_transfer",
 }
 
 

@@ -48,6 +48,22 @@ def test_hidden_gae_long_random_rollouts_against_a_loop(gamma, lam, T, n_envs):
 
 
 @pytest.mark.exercise("4.1")
+@pytest.mark.parametrize("lam", [0.0, 0.95, 1.0])
+def test_hidden_gae_option_durations_against_a_loop(lam):
+    # Discounts gamma**tau for options of random durations, as the hierarchical learner uses.
+    rng = np.random.default_rng(7)
+    T, n_envs = 40, 6
+    durations = rng.integers(1, 31, size=(T, n_envs))
+    gamma = 0.99 ** durations
+    rewards, values = rng.normal(size=(T, n_envs)), rng.normal(size=(T, n_envs))
+    dones, last_values = rng.random((T, n_envs)) < 0.2, rng.normal(size=n_envs)
+    advantages, returns = compute_gae(rewards, values, dones, last_values, gamma, lam)
+    expected, _ = loop_gae(rewards, values, dones, last_values, gamma, lam)
+    np.testing.assert_allclose(advantages, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(returns, expected + values, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.exercise("4.1")
 def test_hidden_gae_dones_at_the_first_and_last_step():
     # env 0: done at t = 0 and at t = T - 1 (so last_values is never used); env 1: no done.
     rewards = np.array([[1.0, 1.0], [0.0, 0.0], [0.0, 0.0], [2.0, 2.0]])

@@ -1,0 +1,232 @@
+"""Transfer in Two Rooms: pre-train on reach-green, then keep training on reach-blue.
+
+Three learners, each trained by the chapter's PPO, share the protocol:
+
+* ``society``: the cloned ccv society of options (``course_lib.option_society``);
+* ``hierarchical``: one PPO policy choosing among the same options, trained on the
+  environment's return with the semi-MDP discount ``gamma**tau``;
+* ``flat``: one PPO policy over the four primitive actions.
+
+The options are frozen throughout. ``weight_shift`` (exercise 4.4) measures how much of a
+learner changed during transfer.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .envs.two_rooms import make_two_rooms
+from .exercises import exercise
+from .option_society import train_option_society
+from .options import Option, OptionEnv, load_options
+from .ppo import PPOConfig, TrainingLog, train_ppo
+from .validation import check_choice, check_float, check_int
+
+METHODS = ("society", "hierarchical", "flat")
+PRETRAIN_TARGET, TRANSFER_TARGET = "green", "blue"
+GAMMA = 0.99
+WEIGHT_SHIFT_THRESHOLD = 0.01
+SUCCESS_WINDOW = 4096  # env steps over which a success rate is measured
+
+# The option-level learners use the authors' network width (one hidden layer of 16 units);
+# the flat learner gets a wider one, like the options themselves.
+CONFIGS = {
+    "society": PPOConfig(gamma=GAMMA, n_envs=16, n_steps=16, hidden=(16,)),
+    "hierarchical": PPOConfig(gamma=GAMMA, n_envs=16, n_steps=16, hidden=(16,)),
+    "flat": PPOConfig(gamma=GAMMA, n_envs=8, n_steps=64, hidden=(64,)),
+}
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 4.4
+# --------------------------------------------------------------------------------------
+
+
+def _as_arrays(params: Any, name: str) -> dict[str, np.ndarray]:
+    if isinstance(params, nn.Module):
+        params = params.state_dict()
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{name} must be a state_dict (a mapping from names to tensors) or a "
+                        f"torch module, got {type(params).__name__}")
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        arr = np.asarray(value)
+        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise TypeError(f"{name}[{key!r}] must hold numbers, got {arr.dtype}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name}[{key!r}] must be finite")
+        out[key] = arr.astype(np.float64)
+    return out
+
+
+def _check_shift_args(before: Any, after: Any, threshold: Any) -> dict[str, Any]:
+    b, a = _as_arrays(before, "before"), _as_arrays(after, "after")
+    if set(b) != set(a):
+        raise ValueError(f"before and after must name the same parameters; only in before: "
+                         f"{sorted(set(b) - set(a))}, only in after: {sorted(set(a) - set(b))}")
+    for key in b:
+        if b[key].shape != a[key].shape:
+            raise ValueError(f"parameter {key!r} has shape {b[key].shape} before and "
+                             f"{a[key].shape} after")
+    if sum(x.size for x in b.values()) == 0:
+        raise ValueError("there are no parameters to compare")
+    return {"before": b, "after": a,
+            "threshold": check_float("threshold", threshold, non_negative=True)}
+
+
+@exercise("4.4", title="The weight-shift metric", validate=_check_shift_args)
+def weight_shift(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
+                 threshold: float) -> float:
+    """Fraction of all scalar parameters whose absolute change exceeds ``threshold``.
+
+    Parameters
+    ----------
+    before, after : dict of str -> np.ndarray
+        The same named parameters at two moments (a ``state_dict`` or a module may be passed;
+        they arrive here as float arrays).
+    threshold : float >= 0
+
+    Returns
+    -------
+    float in [0, 1]
+        ``#{scalars with |after - before| > threshold} / #{scalars}``, counted over every
+        parameter together (a large layer weighs more than a small one).
+
+    Examples
+    --------
+    >>> weight_shift({"w": [0.0, 1.0, 2.0, 3.0]}, {"w": [0.0, 1.5, 2.0, 2.0]}, 0.1)
+    0.5
+    """
+    # TODO(exercise 4.4): for every name, count the entries with |after - before| >
+    # threshold; divide the total count by the total number of entries. Return a float.
+    raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------
+# The protocol
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TransferRun:
+    """One learner's two phases: training logs, its weight shift, the trained learner and its
+    parameters as they were at the end of pre-training."""
+
+    method: str
+    seed: int
+    pretrain: TrainingLog
+    transfer: TrainingLog
+    weight_shift: float | None
+    learner: nn.Module = field(repr=False)
+    pretrained: dict[str, torch.Tensor] = field(repr=False, default_factory=dict)
+
+
+def check_method(method: Any) -> str:
+    return check_choice("method", method, METHODS)
+
+
+def _option_env(target: str, options: list[Option]) -> Callable[[], OptionEnv]:
+    return lambda: OptionEnv(make_two_rooms(target), options, GAMMA)
+
+
+def train_phase(method: str, target: str, steps: int, seed: int, learner: Any = None,
+                options: list[Option] | None = None,
+                callback: Callable[[int], None] | None = None) -> tuple[nn.Module, TrainingLog]:
+    """Train (or continue training) one learner on one target for ``steps`` env steps."""
+    method = check_method(method)
+    cfg = CONFIGS[method]
+    if method == "flat":
+        return train_ppo(lambda: make_two_rooms(target), steps, cfg, seed, learner, callback)
+    options = options if options is not None else load_options()
+    if method == "hierarchical":
+        return train_ppo(_option_env(target, options), steps, cfg, seed, learner, callback)
+    return train_option_society(_option_env(target, options), steps, cfg, seed=seed,
+                                society=learner, callback=callback)
+
+
+def run_transfer(method: str, pretrain_steps: int, transfer_steps: int, seed: int = 0,
+                 options: list[Option] | None = None,
+                 threshold: float = WEIGHT_SHIFT_THRESHOLD,
+                 callback: Callable[[int], None] | None = None) -> TransferRun:
+    """Pre-train ``method`` on reach-green, then continue on reach-blue.
+
+    The weight shift compares the learner's parameters at the end of pre-training and at the
+    end of transfer (``None`` for the flat learner, which the issue's comparison leaves out).
+    """
+    method = check_method(method)
+    pretrain_steps = check_int("pretrain_steps", pretrain_steps, 1)
+    transfer_steps = check_int("transfer_steps", transfer_steps, 1)
+    threshold = check_float("threshold", threshold, non_negative=True)
+    options = options if options is not None else load_options()
+    learner, pre_log = train_phase(method, PRETRAIN_TARGET, pretrain_steps, seed,
+                                   options=options, callback=callback)
+    before = copy.deepcopy(learner.state_dict())
+    learner, post_log = train_phase(method, TRANSFER_TARGET, transfer_steps, seed + 1000,
+                                    learner, options,
+                                    None if callback is None
+                                    else lambda s: callback(pretrain_steps + s))
+    shift = None if method == "flat" else weight_shift(before, learner.state_dict(), threshold)
+    return TransferRun(method, seed, pre_log, post_log, shift, learner, before)
+
+
+# --------------------------------------------------------------------------------------
+# Reading a log
+# --------------------------------------------------------------------------------------
+
+
+def windowed_success(log: TrainingLog, window: int = SUCCESS_WINDOW,
+                     min_episodes: int = 10) -> np.ndarray:
+    """Success rate of the episodes that ended in the last ``window`` env steps, at every
+    update of ``log`` (NaN until ``min_episodes`` episodes fall in the window)."""
+    window = check_int("window", window, 1)
+    steps = np.asarray(log.steps)
+    wins = np.nan_to_num(np.asarray(log.success_rate)) * np.asarray(log.episodes)
+    episodes = np.asarray(log.episodes, dtype=float)
+    out = np.full(len(steps), np.nan)
+    for k, s in enumerate(steps):
+        inside = (steps > s - window) & (steps <= s)
+        n = episodes[inside].sum()
+        if n >= min_episodes:
+            out[k] = wins[inside].sum() / n
+    return out
+
+
+def steps_to(log: TrainingLog, level: float = 0.9, window: int = SUCCESS_WINDOW) -> int | None:
+    """The first env-step count at which the windowed success rate reached ``level``."""
+    level = check_float("level", level)
+    rate = windowed_success(log, window)
+    hit = np.flatnonzero(np.nan_to_num(rate, nan=-1.0) >= level)
+    return int(log.steps[hit[0]]) if hit.size else None
+
+
+def final_success(log: TrainingLog, window: int = SUCCESS_WINDOW) -> float:
+    """Success rate of the episodes that ended in the last ``window`` env steps (0.0 when
+    none ended there: a learner that finishes no episode succeeds at none)."""
+    rate = windowed_success(log, window, min_episodes=1)
+    return float(rate[-1]) if log.steps and np.isfinite(rate[-1]) else 0.0
+
+
+def chance_success(target: str = TRANSFER_TARGET, episodes: int = 200, seed: int = 0,
+                   options: list[Option] | None = None) -> float:
+    """Success rate of choosing options uniformly at random: the level to beat."""
+    options = options if options is not None else load_options()
+    env = _option_env(check_choice("target", target, ("green", "blue")), options)()
+    rng = np.random.default_rng(seed)
+    wins = 0
+    for k in range(check_int("episodes", episodes, 1)):
+        env.reset(seed=seed * 100_000 + k)
+        while True:
+            _, _, term, trunc, info = env.step(int(rng.integers(len(options))))
+            if term or trunc:
+                wins += info["success"]
+                break
+    return wins / episodes

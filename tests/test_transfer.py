@@ -1,0 +1,169 @@
+"""Public tests for chapter 4's transfer study: exercise 4.4 (the weight-shift metric) and the
+protocol around it (``run_transfer``, reading success rates from a training log).
+
+Tests marked ``@pytest.mark.exercise("4.4")`` check the exercise; ``course_lib.check("4.4")``
+runs them against your own code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from oracles import loop_weight_shift
+
+from course_lib.options import load_options
+from course_lib.ppo import ActorCritic, TrainingLog
+from course_lib.transfer import (
+    METHODS,
+    chance_success,
+    final_success,
+    run_transfer,
+    steps_to,
+    train_phase,
+    weight_shift,
+    windowed_success,
+)
+
+# ======================================================================================
+# 4.4 The weight-shift metric
+# ======================================================================================
+
+
+@pytest.mark.exercise("4.4")
+def test_weight_shift_hand_computed():
+    before = {"w": np.array([[0.0, 1.0], [2.0, 3.0]]), "b": np.array([0.0, 0.0])}
+    after = {"w": np.array([[0.0, 1.5], [2.0, 2.0]]), "b": np.array([0.05, -0.2])}
+    # moved by more than 0.1: w[0,1], w[1,1], b[1] -> 3 of 6 scalars
+    assert weight_shift(before, after, 0.1) == pytest.approx(0.5)
+
+
+@pytest.mark.exercise("4.4")
+def test_weight_shift_counts_scalars_not_tensors():
+    before = {"big": np.zeros(9), "small": np.zeros(1)}
+    after = {"big": np.zeros(9), "small": np.ones(1)}
+    assert weight_shift(before, after, 0.5) == pytest.approx(0.1)
+
+
+@pytest.mark.exercise("4.4")
+def test_weight_shift_is_strict_and_symmetric_in_sign():
+    before = {"w": np.array([0.0, 0.0, 0.0, 0.0])}
+    after = {"w": np.array([0.25, -0.25, 0.5, -0.5])}
+    assert weight_shift(before, after, 0.25) == pytest.approx(0.5)  # exactly 0.25 is not more
+    assert weight_shift(before, after, 0.0) == pytest.approx(1.0)
+    assert weight_shift(before, before, 0.0) == pytest.approx(0.0)
+
+
+@pytest.mark.exercise("4.4")
+def test_weight_shift_accepts_state_dicts_and_modules():
+    torch.manual_seed(0)
+    net = ActorCritic(5, 3, hidden=(4,))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with torch.no_grad():
+        net.value.bias += 1.0  # one of the scalars
+    n = sum(p.numel() for p in net.parameters())
+    assert weight_shift(before, net, 0.5) == pytest.approx(1 / n)
+    assert weight_shift(before, net.state_dict(), 0.5) == pytest.approx(1 / n)
+
+
+@pytest.mark.exercise("4.4")
+@pytest.mark.parametrize("threshold", [0.0, 0.01, 0.3, 2.0])
+def test_weight_shift_matches_a_loop(threshold):
+    rng = np.random.default_rng(int(threshold * 100))
+    before = {"a": rng.normal(size=(7, 3)), "b": rng.normal(size=5)}
+    after = {k: v + rng.normal(size=v.shape) * 0.5 for k, v in before.items()}
+    result = weight_shift(before, after, threshold)
+    assert isinstance(result, float)
+    assert result == pytest.approx(loop_weight_shift(before, after, threshold))
+
+
+@pytest.mark.parametrize(("before", "after", "threshold", "error", "match"), [
+    ({"w": [0.0]}, {"v": [0.0]}, 0.1, ValueError, "same parameters"),
+    ({"w": [0.0, 1.0]}, {"w": [0.0]}, 0.1, ValueError, "shape"),
+    ({"w": [0.0]}, {"w": [np.nan]}, 0.1, ValueError, "finite"),
+    ({"w": [0.0]}, {"w": [0.0]}, -0.1, ValueError, "threshold"),
+    ({"w": [0.0]}, {"w": [0.0]}, "0.1", TypeError, "threshold"),
+    ([0.0], {"w": [0.0]}, 0.1, TypeError, "before"),
+    ({"w": ["a"]}, {"w": [0.0]}, 0.1, TypeError, "before"),
+    ({}, {}, 0.1, ValueError, "no parameters"),
+])
+def test_weight_shift_rejects_bad_input(before, after, threshold, error, match):
+    with pytest.raises(error, match=match):
+        weight_shift(before, after, threshold)
+
+
+# ======================================================================================
+# Reading a training log
+# ======================================================================================
+
+
+def make_log(rows):
+    log = TrainingLog()
+    for steps, successes in rows:
+        log.record(steps, [float(s) for s in successes], successes)
+    return log
+
+
+def test_windowed_success_weights_updates_by_their_episodes():
+    log = make_log([(1000, [False] * 10), (2000, [True] * 30), (3000, [True] * 10)])
+    rate = windowed_success(log, window=2000, min_episodes=10)
+    np.testing.assert_allclose(rate, [0.0, 30 / 40, 1.0])
+
+
+def test_windowed_success_waits_for_enough_episodes():
+    log = make_log([(1000, [True] * 3), (2000, []), (3000, [True] * 9)])
+    rate = windowed_success(log, window=10_000, min_episodes=10)
+    assert math.isnan(rate[0]) and math.isnan(rate[1]) and rate[2] == 1.0
+
+
+def test_steps_to_and_final_success():
+    log = make_log([(1000, [False] * 20), (2000, [True] * 10 + [False] * 10),
+                    (3000, [True] * 20), (4000, [True] * 19 + [False])])
+    assert steps_to(log, 0.9, window=1000) == 3000
+    assert steps_to(log, 0.5, window=1000) == 2000
+    assert steps_to(log, 1.01, window=1000) is None
+    assert final_success(log, window=1000) == pytest.approx(0.95)
+    assert final_success(make_log([(100, [])])) == 0.0
+
+
+# ======================================================================================
+# The protocol
+# ======================================================================================
+
+
+@pytest.fixture(scope="module")
+def options():
+    return load_options()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_run_transfer_trains_both_phases(method, options):
+    run = run_transfer(method, 600, 600, seed=0, options=options)
+    assert run.method == method and run.seed == 0
+    assert run.pretrain.steps[-1] >= 600 and run.transfer.steps[-1] >= 600
+    if method == "flat":
+        assert run.weight_shift is None
+    else:
+        assert 0.0 < run.weight_shift <= 1.0
+
+
+def test_chance_is_reproducible_and_far_from_certain(options):
+    chance = chance_success("blue", episodes=100, options=options)
+    assert 0.05 < chance < 0.9
+    assert chance == chance_success("blue", episodes=100, options=options)
+    assert chance != chance_success("blue", episodes=100, seed=1, options=options)
+
+
+def test_protocol_rejects_bad_input(options):
+    with pytest.raises(ValueError, match="method"):
+        run_transfer("tabular", 100, 100, options=options)
+    with pytest.raises(ValueError, match="transfer_steps"):
+        run_transfer("society", 100, -5, options=options)
+    with pytest.raises(ValueError, match="threshold"):
+        run_transfer("society", 100, 100, options=options, threshold=-1.0)
+    with pytest.raises(ValueError, match="method"):
+        train_phase("monolithic", "green", 100, 0, options=options)
+    with pytest.raises(ValueError, match="target"):
+        chance_success("red", options=options)
