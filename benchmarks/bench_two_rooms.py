@@ -2,7 +2,8 @@
 
 Reports random-action environment steps per second for ``MiniGrid-Empty-8x8-v0``, for the
 raw Two Rooms environment and for Two Rooms behind ``CompactObservation`` (what the learners
-use), with ratios; then PPO training samples per second on the door task.
+use), with ratios; then PPO training samples per second on the door task, and the training
+speed of chapter 4's option learners (environment steps per second, society and hierarchical).
 
 Usage: COURSE_LIB_REFERENCE=all python benchmarks/bench_two_rooms.py [--steps 20000]
 """
@@ -19,6 +20,7 @@ import torch
 
 from course_lib.envs.two_rooms import ENV_IDS, make_two_rooms
 from course_lib.ppo import PPOConfig, train_ppo
+from course_lib.transfer import train_phase
 
 
 def steps_per_second(env: gym.Env, n_actions: int, steps: int) -> float:
@@ -49,6 +51,12 @@ def main() -> None:
     rate = log.steps[-1] / (time.perf_counter() - start)
     print(f"PPO on the door task: {rate:,.0f} samples/s (rollout + update), "
           f"{rate / compact:.2f} of the compact environment's raw speed")
+    for method in ("society", "hierarchical"):
+        start = time.perf_counter()
+        _, log = train_phase(method, "green", args.steps, seed=0)
+        rate = log.steps[-1] / (time.perf_counter() - start)
+        print(f"{method} training on reach-green: {rate:,.0f} env steps/s, "
+              f"{rate / compact:.2f} of the compact environment's raw speed")
 
 
 if __name__ == "__main__":

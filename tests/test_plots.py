@@ -75,3 +75,35 @@ def test_chapter_three_plots():
     ax = plots.plot_metric_bars(rows, "bid_error")
     heights = sorted(p.get_height() for p in ax.patches)
     assert np.allclose(heights, sorted([0.1 + k for k in range(4)] * 2))
+
+
+def test_chapter_four_plots():
+    from course_lib.envs.two_rooms import make_two_rooms
+    from course_lib.option_society import OptionSociety, run_society_episode
+    from course_lib.options import OPTION_NAMES, OptionEnv, load_options
+    from course_lib.ppo import TrainingLog
+    from course_lib.transfer import TransferRun
+
+    env = OptionEnv(make_two_rooms("blue", render_mode="rgb_array"), load_options(), 0.99)
+    society = OptionSociety(50, 3, 2)
+    steps = run_society_episode(society, env, seed=0, render=True)
+    ax_frame, ax_bids = plots.plot_auction(steps[0], OPTION_NAMES)
+    assert len(ax_bids.patches) == 6  # 3 options x 2 clones
+    outlined = [p for p in ax_bids.patches if p.get_linewidth() == 2 and p.get_edgecolor()[3]]
+    assert len(outlined) == 1 and outlined[0].get_height() == pytest.approx(steps[0].bids.max())
+
+    def log(successes):
+        out = TrainingLog()
+        for k, s in enumerate(successes):
+            out.record(4096 * (k + 1), [1.0] * 10, [s] * 10)
+        return out
+
+    before = {k: v.clone() for k, v in society.state_dict().items()}
+    runs = [TransferRun(m, seed, log([False, True]), log([False, True, True]), 0.5, society,
+                        before) for m in ("society", "hierarchical", "flat") for seed in (0, 1)]
+    axes = plots.plot_transfer_curves(runs)
+    labels = [line.get_label() for line in axes[1].get_lines()]
+    assert {"society (2 seeds)", "hierarchical (2 seeds)", "flat (2 seeds)"} <= set(labels)
+    ax = plots.plot_weight_shift(runs, thresholds=[1e-3, 1e-1])
+    curves = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    assert len(curves) == 4 and all(np.allclose(c.get_ydata(), 0.0) for c in curves)

@@ -44,3 +44,23 @@ def test_brigade_explorer_follows_its_slider(monkeypatch):
     assert explorer.slider.max == 40 and drawn == [0]
     explorer.slider.value = 40
     assert drawn == [0, 40]
+
+
+def test_society_replay_follows_its_slider(monkeypatch):
+    import course_lib.widgets as widgets
+    from course_lib.envs.two_rooms import make_two_rooms
+    from course_lib.option_society import OptionSociety, run_society_episode
+    from course_lib.options import OPTION_NAMES, OptionEnv, load_options
+
+    drawn = []
+    monkeypatch.setattr(widgets, "plot_auction",
+                        lambda step, names, axes=None, title="": drawn.append(step))
+    env = OptionEnv(make_two_rooms("blue", render_mode="rgb_array"), load_options(), 0.99)
+    steps = run_society_episode(OptionSociety(50, 3, 2), env, seed=1, render=True)
+    replay = widgets.SocietyReplay(steps, OPTION_NAMES)
+    assert replay.slider.max == len(steps) - 1 and drawn == [steps[0]]
+    replay.slider.value = len(steps) - 1
+    assert drawn[-1] is steps[-1]
+    with pytest.raises(ValueError, match="render=True"):
+        widgets.SocietyReplay(run_society_episode(OptionSociety(50, 3, 2), env, seed=1),
+                              OPTION_NAMES)
