@@ -19,13 +19,8 @@ from course_lib.classifier import (
     transformed_accuracy,
 )
 from course_lib.data import load_mnist
-from course_lib.envs.mnist_canvas import (
-    ENV_ID,
-    MnistAnalogyEnv,
-    MnistAnalogyVecEnv,
-    oracle_primitives,
-    place_on_canvas,
-)
+from course_lib.envs.mnist_analogy import ENV_ID, MnistAnalogyEnv, MnistAnalogyVecEnv
+from course_lib.envs.mnist_canvas import oracle_primitives, place_on_canvas
 
 
 @pytest.fixture(scope="module")
