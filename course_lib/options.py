@@ -114,8 +114,8 @@ class OptionEnv:
     Returns gymnasium's five-tuple, where the reward is the option's discounted reward and
     ``info`` adds ``duration`` (primitive steps taken), ``discount`` (``gamma**duration``),
     ``option``, ``option_rewards`` (one per primitive step) and ``success`` (the episode
-    ended on the target). Any learner that chooses
-    among options (a monolithic policy or a society) runs on it.
+    ended on the target). Any learner that chooses among options (a monolithic policy or a
+    society) runs on it.
     """
 
     def __init__(self, env: CompactObservation, options: list[Option], gamma: float) -> None:
