@@ -346,6 +346,16 @@ def plot_auction(step: Any, option_names: Sequence[str], axes: Sequence[Any] | N
     return axes
 
 
+def plot_replay(steps: Sequence[Any], option_names: Sequence[str]) -> Any:
+    """Every auction of a replayed episode, one row each (``plot_auction``)."""
+    fig, axes = plt.subplots(len(steps), 2, figsize=(8.5, 3.0 * len(steps)),
+                             width_ratios=[1.3, 1], squeeze=False)
+    for k, (step, row) in enumerate(zip(steps, axes, strict=True)):
+        plot_auction(step, option_names, row, title=f"auction {k}")
+    fig.tight_layout()
+    return fig
+
+
 def plot_transfer_curves(runs: Sequence[Any], window: int = 4096,
                          axes: Sequence[Any] | None = None) -> Any:
     """Success rate against environment steps, pre-training then transfer, for every method:

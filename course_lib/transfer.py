@@ -178,6 +178,19 @@ def run_transfer(method: str, pretrain_steps: int, transfer_steps: int, seed: in
     return TransferRun(method, seed, pre_log, post_log, shift, learner, before)
 
 
+def weight_shift_per_primitive(run: TransferRun,
+                               threshold: float = WEIGHT_SHIFT_THRESHOLD) -> list[float]:
+    """For a society's run: the weight shift of each primitive's bidder network, in order."""
+    if run.method != "society":
+        raise ValueError(f"only a society has one network per primitive, not {run.method!r}")
+    after = run.learner.state_dict()
+    shifts = []
+    for k in range(len(run.learner.bidders)):
+        mine = {key: value for key, value in after.items() if key.startswith(f"bidders.{k}.")}
+        shifts.append(weight_shift({key: run.pretrained[key] for key in mine}, mine, threshold))
+    return shifts
+
+
 # --------------------------------------------------------------------------------------
 # Reading a log
 # --------------------------------------------------------------------------------------

@@ -87,6 +87,8 @@ def test_chapter_four_plots():
     env = OptionEnv(make_two_rooms("blue", render_mode="rgb_array"), load_options(), 0.99)
     society = OptionSociety(50, 3, 2)
     steps = run_society_episode(society, env, seed=0, render=True)
+    fig = plots.plot_replay(steps, OPTION_NAMES)
+    assert len(fig.axes) == 2 * len(steps)
     ax_frame, ax_bids = plots.plot_auction(steps[0], OPTION_NAMES)
     assert len(ax_bids.patches) == 6  # 3 options x 2 clones
     outlined = [p for p in ax_bids.patches if p.get_linewidth() == 2 and p.get_edgecolor()[3]]

@@ -167,3 +167,19 @@ def test_protocol_rejects_bad_input(options):
         train_phase("monolithic", "green", 100, 0, options=options)
     with pytest.raises(ValueError, match="target"):
         chance_success("red", options=options)
+
+
+def test_weight_shift_per_primitive_finds_the_bidder_that_moved():
+    from course_lib.option_society import OptionSociety
+    from course_lib.transfer import TransferRun, weight_shift_per_primitive
+
+    society = OptionSociety(50, 3, 2)
+    before = {k: v.clone() for k, v in society.state_dict().items()}
+    with torch.no_grad():
+        for p in society.bidders[1].parameters():
+            p += 1.0
+    run = TransferRun("society", 0, TrainingLog(), TrainingLog(), None, society, before)
+    assert weight_shift_per_primitive(run, 0.5) == pytest.approx([0.0, 1.0, 0.0])
+    other = TransferRun("hierarchical", 0, TrainingLog(), TrainingLog(), None, society, before)
+    with pytest.raises(ValueError, match="society"):
+        weight_shift_per_primitive(other)
