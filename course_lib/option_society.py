@@ -27,8 +27,8 @@ from torch import nn
 from .exercises import exercise
 from .options import OptionEnv
 from .ppo import ActorCritic, PPOConfig, Rollout, TrainingLog, ppo_update
-from .society import check_bid_table, society_auction, top_two  # noqa: F401 (top_two: 4.3)
-from .validation import as_float_array, check_float, check_int
+from .society import check_auction_pair, society_auction, top_two  # noqa: F401 (top_two: 4.3)
+from .validation import as_float_array, check_int
 
 BID_EPS = 1e-4  # bids are kept inside (0, 1) so that their Beta log-probability is finite
 
@@ -40,12 +40,8 @@ BID_EPS = 1e-4  # bids are kept inside (0, 1) so that their Beta log-probability
 
 def _check_option_utility_args(rewards: Any, durations: Any, gamma: Any, bids: Any,
                                next_bids: Any, next_exists: Any) -> dict[str, Any]:
-    bids_arr = check_bid_table(bids, "bids")
-    next_arr = check_bid_table(next_bids, "next_bids")
-    batch = bids_arr.shape[:-1]
-    if next_arr.shape[:-1] != batch:
-        raise ValueError(f"next_bids must have batch shape {batch} like bids, got "
-                         f"{next_arr.shape[:-1]}")
+    checked = check_auction_pair(bids, next_bids, next_exists, gamma)
+    batch = checked["bids"].shape[:-1]
     r = as_float_array(rewards, "rewards")
     if r.ndim != len(batch) + 1 or r.shape[:-1] != batch or r.shape[-1] < 1:
         raise ValueError(f"rewards must have shape {batch} + (max_duration,), got {r.shape}")
@@ -56,15 +52,7 @@ def _check_option_utility_args(rewards: Any, durations: Any, gamma: Any, bids: A
         raise TypeError(f"durations must be integers of shape {batch}, got {d.dtype} {d.shape}")
     if (d < 1).any() or (d > r.shape[-1]).any():
         raise ValueError(f"durations must lie in 1..{r.shape[-1]} (the rewards' last axis)")
-    exists = np.asarray(next_exists)
-    if exists.dtype != bool or exists.shape != batch:
-        raise ValueError(f"next_exists must be booleans of shape {batch}, got {exists.dtype} "
-                         f"{exists.shape}")
-    gamma = check_float("gamma", gamma, non_negative=True)
-    if gamma > 1:
-        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
-    return {"rewards": r, "durations": d, "gamma": gamma, "bids": bids_arr,
-            "next_bids": next_arr, "next_exists": exists}
+    return {"rewards": r, "durations": d, **checked}
 
 
 @exercise("4.3", title="The winner's utility when primitives are options",

@@ -52,17 +52,17 @@ def check_bid_table(x: Any, name: str, min_bidders: int = 1) -> np.ndarray:
     return arr
 
 
-def _check_utility_args(mechanism: Any, rewards: Any, gamma: Any, bids: Any, next_bids: Any,
-                        next_exists: Any) -> dict[str, Any]:
+def check_auction_pair(bids: Any, next_bids: Any, next_exists: Any, gamma: Any
+                       ) -> dict[str, Any]:
+    """Validate the inputs every winner's-utility rule shares: the bids now and next (same
+    batch shape), whether the next auction exists (booleans of that shape) and a discount in
+    [0, 1]. Returns them converted, keyed by name."""
     bids_arr = check_bid_table(bids, "bids")
     next_arr = check_bid_table(next_bids, "next_bids")
     batch = bids_arr.shape[:-1]
     if next_arr.shape[:-1] != batch:
         raise ValueError(f"next_bids must have batch shape {batch} like bids, got "
                          f"{next_arr.shape[:-1]}")
-    rewards_arr = as_float_array(rewards, "rewards")
-    if rewards_arr.shape != batch or not np.isfinite(rewards_arr).all():
-        raise ValueError(f"rewards must be finite with shape {batch}, got {rewards_arr.shape}")
     exists = np.asarray(next_exists)
     if exists.dtype != bool or exists.shape != batch:
         raise ValueError(f"next_exists must be booleans of shape {batch}, got {exists.dtype} "
@@ -70,8 +70,18 @@ def _check_utility_args(mechanism: Any, rewards: Any, gamma: Any, bids: Any, nex
     gamma = check_float("gamma", gamma)
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    return {"bids": bids_arr, "next_bids": next_arr, "next_exists": exists, "gamma": gamma}
+
+
+def _check_utility_args(mechanism: Any, rewards: Any, gamma: Any, bids: Any, next_bids: Any,
+                        next_exists: Any) -> dict[str, Any]:
+    checked = check_auction_pair(bids, next_bids, next_exists, gamma)
+    batch = checked["bids"].shape[:-1]
+    rewards_arr = as_float_array(rewards, "rewards")
+    if rewards_arr.shape != batch or not np.isfinite(rewards_arr).all():
+        raise ValueError(f"rewards must be finite with shape {batch}, got {rewards_arr.shape}")
     return {"mechanism": check_society_mechanism(mechanism), "rewards": rewards_arr,
-            "gamma": gamma, "bids": bids_arr, "next_bids": next_arr, "next_exists": exists}
+            **checked}
 
 
 def top_two(bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

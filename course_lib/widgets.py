@@ -90,7 +90,39 @@ class AuctionPlayground:
         return self.box._repr_mimebundle_(**kwargs)
 
 
-class BrigadeExplorer:
+class _SliderFigure:
+    """A figure redrawn from a slider's position, with a play button; subclasses ``draw``."""
+
+    def __init__(self, last: int, description: str, step: int = 1, play_step: int = 1,
+                 interval: int = 200, width: str | None = None) -> None:
+        import ipywidgets as W
+
+        self.slider = W.IntSlider(value=0, min=0, max=last, step=step, description=description,
+                                  continuous_update=False,
+                                  layout=W.Layout(width=width) if width else W.Layout())
+        self.play = W.Play(value=0, min=0, max=last, step=play_step, interval=interval)
+        W.jslink((self.play, "value"), (self.slider, "value"))
+        self.figure = W.Output()
+        self.slider.observe(lambda _change: self.update(), names="value")
+        self.box = W.VBox([W.HBox([self.play, self.slider]), self.figure])
+        self.update()
+
+    def draw(self, position: int) -> Any:
+        """Draw the figure for ``position``; return it."""
+        raise NotImplementedError
+
+    def update(self) -> None:
+        self.figure.clear_output(wait=True)
+        with self.figure:
+            fig = self.draw(self.slider.value)
+            plt.show()
+            plt.close(fig)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.box._repr_mimebundle_(**kwargs)
+
+
+class BrigadeExplorer(_SliderFigure):
     """A slider over the episodes of a bucket-brigade run: every rule's strength at that point.
 
     Parameters
@@ -100,34 +132,18 @@ class BrigadeExplorer:
     """
 
     def __init__(self, result: Any) -> None:
-        import ipywidgets as W
-
         self.result = result
         episodes = result.strengths.shape[0] - 1
-        self.slider = W.IntSlider(value=0, min=0, max=episodes, step=max(1, episodes // 200),
-                                  description="episode", continuous_update=False,
-                                  layout=W.Layout(width="60%"))
-        self.play = W.Play(value=0, min=0, max=episodes, step=max(1, episodes // 50),
-                           interval=200)
-        W.jslink((self.play, "value"), (self.slider, "value"))
-        self.figure = W.Output()
-        self.slider.observe(lambda _change: self.update(), names="value")
-        self.box = W.VBox([W.HBox([self.play, self.slider]), self.figure])
-        self.update()
+        super().__init__(episodes, "episode", step=max(1, episodes // 200),
+                         play_step=max(1, episodes // 50), width="60%")
 
-    def update(self) -> None:
-        self.figure.clear_output(wait=True)
-        with self.figure:
-            fig, ax = plt.subplots(figsize=(8, 3.5))
-            plot_strengths_at(self.result, self.slider.value, ax=ax)
-            plt.show()
-            plt.close(fig)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.box._repr_mimebundle_(**kwargs)
+    def draw(self, position: int) -> Any:
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        plot_strengths_at(self.result, position, ax=ax)
+        return fig
 
 
-class SocietyReplay:
+class SocietyReplay(_SliderFigure):
     """Step through a replayed episode of a society of options: the frame at each auction
     beside every clone's bid (the winner outlined).
 
@@ -140,29 +156,13 @@ class SocietyReplay:
     """
 
     def __init__(self, steps: Sequence[Any], option_names: Sequence[str]) -> None:
-        import ipywidgets as W
-
         if not steps or any(getattr(s, "frame", None) is None for s in steps):
             raise ValueError("steps must be a non-empty replay recorded with render=True")
         self.steps, self.option_names = list(steps), list(option_names)
-        last = len(self.steps) - 1
-        self.slider = W.IntSlider(value=0, min=0, max=last, description="auction",
-                                  continuous_update=False)
-        self.play = W.Play(value=0, min=0, max=last, interval=900)
-        W.jslink((self.play, "value"), (self.slider, "value"))
-        self.figure = W.Output()
-        self.slider.observe(lambda _change: self.update(), names="value")
-        self.box = W.VBox([W.HBox([self.play, self.slider]), self.figure])
-        self.update()
+        super().__init__(len(self.steps) - 1, "auction", interval=900)
 
-    def update(self) -> None:
-        k = self.slider.value
-        self.figure.clear_output(wait=True)
-        with self.figure:
-            fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), width_ratios=[1.3, 1])
-            plot_auction(self.steps[k], self.option_names, axes, title=f"auction {k}")
-            plt.show()
-            plt.close(fig)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.box._repr_mimebundle_(**kwargs)
+    def draw(self, position: int) -> Any:
+        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), width_ratios=[1.3, 1])
+        plot_auction(self.steps[position], self.option_names, axes,
+                     title=f"auction {position}")
+        return fig
