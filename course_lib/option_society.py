@@ -169,6 +169,38 @@ def run_society_episode(society: OptionSociety, env: OptionEnv, seed: int | None
     return steps
 
 
+def clone_utilities(bids: np.ndarray, utility: np.ndarray) -> np.ndarray:
+    """Spread each auction's winner's utility over its clones: (M, P, C) with ``utility[m]``
+    at the highest bid of auction m and 0 for every other clone (losers earn nothing)."""
+    M, P, C = bids.shape
+    out = np.zeros((M, P * C))
+    np.put_along_axis(out, np.argmax(bids.reshape(M, P * C), -1)[:, None], utility[:, None], -1)
+    return out.reshape(M, P, C)
+
+
+def update_bidders(society: OptionSociety, optimizers: list[torch.optim.Optimizer],
+                   obs: np.ndarray, bids: np.ndarray, log_probs: np.ndarray,
+                   values: np.ndarray, utility: np.ndarray, cfg: PPOConfig,
+                   generator: torch.Generator | None = None) -> None:
+    """One PPO update of every primitive's network on M auctions.
+
+    ``obs`` (M, obs_dim) the states; ``bids`` and ``log_probs`` (M, P, C) every clone's bid;
+    ``values`` (M, P) each bidder's value estimate; ``utility`` (M,) the winner's utility.
+    Every clone's (bid, utility) is one sample of its primitive, a one-step episode (the
+    market passes value backwards, so there is no return to bootstrap): ``cfg`` must have
+    ``gamma=0``, ``n_envs=C`` and ``n_steps=M``.
+    """
+    M, P, C = bids.shape
+    per_clone = clone_utilities(bids, utility)
+    for p, (bidder, optimizer) in enumerate(zip(society.bidders, optimizers, strict=True)):
+        rollout = Rollout(
+            obs=np.repeat(obs[:, None], C, axis=1),
+            actions=bids[:, p].astype(np.float32), log_probs=log_probs[:, p],
+            values=np.repeat(values[:, p:p + 1], C, axis=1), rewards=per_clone[:, p],
+            dones=np.ones((M, C), bool), last_values=np.zeros(C))
+        ppo_update(bidder, optimizer, rollout, cfg, generator)
+
+
 def _pad(rewards: list[float], length: int) -> np.ndarray:
     out = np.zeros(length)
     out[:len(rewards)] = rewards
@@ -251,19 +283,9 @@ def train_option_society(
             next_bids[t, i] = society.sample_bids(torch.as_tensor(o)[None])[0][0]
         utility = option_utility(rewards, durations, gamma, bids[:T].reshape(T, N, P * C),
                                  next_bids.reshape(T, N, P * C), ~terminal)
-        per_clone = np.zeros((T, N, P * C))
-        winner_index = np.argmax(bids[:T].reshape(T, N, P * C), -1)
-        np.put_along_axis(per_clone, winner_index[..., None], utility[..., None], -1)
-        per_clone = per_clone.reshape(T, N, P, C)
-        for p, (bidder, optimizer) in enumerate(zip(society.bidders, optimizers, strict=True)):
-            rollout = Rollout(
-                obs=np.repeat(obs_buf.reshape(T * N, 1, -1), C, axis=1),
-                actions=bids[:T, :, p].reshape(T * N, C).astype(np.float32),
-                log_probs=log_probs[:, :, p].reshape(T * N, C),
-                values=np.repeat(values[:, :, p].reshape(T * N, 1), C, axis=1),
-                rewards=per_clone[:, :, p].reshape(T * N, C),
-                dones=np.ones((T * N, C), bool), last_values=np.zeros(C))
-            ppo_update(bidder, optimizer, rollout, bidder_cfg, generator)
+        update_bidders(society, optimizers, obs_buf.reshape(T * N, -1),
+                       bids[:T].reshape(T * N, P, C), log_probs.reshape(T * N, P, C),
+                       values.reshape(T * N, P), utility.reshape(T * N), bidder_cfg, generator)
         log.record(steps, returns, successes)
         if callback is not None:
             callback(steps)

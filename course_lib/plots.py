@@ -410,3 +410,109 @@ def plot_weight_shift(runs: Sequence[Any], thresholds: Sequence[float] | None = 
     ax.set_title("weight shift during transfer")
     ax.legend()
     return ax
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 5: analogy-making on MNIST
+# --------------------------------------------------------------------------------------
+
+LEARNER_COLORS = {"society": "#1f77b4", "monolithic": "#ff7f0e"}
+
+
+def plot_images(images: Any, titles: Sequence[str] | None = None, ncols: int = 9,
+                size: float = 1.5) -> Any:
+    """A grid of grey images (N, H, W) or (N, 1, H, W) in [0, 1], one title each."""
+    x = np.asarray(images, dtype=float)
+    if x.ndim == 4 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 3:
+        raise ValueError(f"images must have shape (N, H, W) or (N, 1, H, W), got {x.shape}")
+    if titles is not None and len(titles) != len(x):
+        raise ValueError(f"need one title per image: {len(x)} images, {len(titles)} titles")
+    ncols = min(max(int(ncols), 1), len(x))
+    nrows = -(-len(x) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if k < len(x):
+            ax.imshow(x[k], cmap="gray", vmin=0, vmax=1)
+            if titles is not None:
+                ax.set_title(titles[k], fontsize=8)
+    return fig
+
+
+def plot_analogy_curves(runs: Sequence[Any], baselines: Mapping[str, float] | None = None,
+                        ax: Any | None = None) -> Any:
+    """Greedy held-out reward against environment steps for each learner (mean over seeds
+    and the seeds' range), with horizontal lines for ``baselines`` (e.g. no transformation,
+    oracle)."""
+    ax = _axes(ax)
+    for name, color in LEARNER_COLORS.items():
+        logs = [r.log for r in runs if r.learner_name == name]
+        if not logs:
+            continue
+        x = np.asarray(logs[0].eval_steps)
+        curves = np.array([log.eval_reward for log in logs])
+        ax.plot(x, curves.mean(0), color=color, lw=2, marker="o", ms=3,
+                label=f"{name} ({len(logs)} seed{'s' if len(logs) > 1 else ''})")
+        if len(logs) > 1:
+            ax.fill_between(x, curves.min(0), curves.max(0), color=color, alpha=0.2)
+    for (label, value), style in zip((baselines or {}).items(), (":", "--", "-."),
+                                     strict=False):
+        ax.axhline(value, color="black", ls=style, lw=1)
+        ax.annotate(f"{label} {value:.2f}", (0, value), xycoords=("axes fraction", "data"),
+                    xytext=(4, 3), textcoords="offset points", fontsize=9)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("held-out reward (greedy)")
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_analogy_gallery(episode: Any, primitive_names: Sequence[str],
+                         rows: Sequence[int] | None = None) -> Any:
+    """Episodes as rows: the input, the image after each step (titled with the primitive and,
+    for a society, its winning mean bid) and the classifier's verdict."""
+    rows = list(range(len(episode.labels))) if rows is None else list(rows)
+    steps = episode.actions.shape[1]
+    fig, axes = plt.subplots(len(rows), steps + 1, figsize=(1.9 * (steps + 1),
+                                                            1.9 * len(rows) + 0.2),
+                             squeeze=False)
+    for ax_row, i in zip(axes, rows, strict=True):
+        for t, ax in enumerate(ax_row):
+            ax.imshow(episode.images[i, t], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if t == 0:
+                ax.set_title("input", fontsize=9)
+            else:
+                a = episode.actions[i, t - 1]
+                bid = episode.bids[i, t - 1, a]
+                ax.set_title(primitive_names[a] + ("" if np.isnan(bid) else f"\nbid {bid:.2f}"),
+                             fontsize=9)
+        ok = episode.rewards[i] > 0
+        ax_row[-1].set_xlabel(f"reads {episode.predictions[i]} (is {episode.labels[i]})",
+                              color="#2ca02c" if ok else "#d62728", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_primitive_bids(episode: Any, primitive_names: Sequence[str],
+                        rows: Sequence[int] | None = None, step: int = 0) -> Any:
+    """For a few inputs: the image seen at ``step`` beside every primitive's mean bid."""
+    rows = list(range(len(episode.labels))) if rows is None else list(rows)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(7.5, 1.7 * len(rows) + 0.3),
+                             gridspec_kw={"width_ratios": [1, 3]}, squeeze=False)
+    for (img_ax, bar_ax), i in zip(axes, rows, strict=True):
+        img_ax.imshow(episode.images[i, step], cmap="gray", vmin=0, vmax=1)
+        img_ax.set_axis_off()
+        bids = episode.bids[i, step]
+        colors = ["#1f77b4" if k == np.argmax(bids) else "#c7c7c7" for k in range(len(bids))]
+        bar_ax.barh(range(len(bids)), bids, color=colors)
+        bar_ax.set_yticks(range(len(bids)), primitive_names, fontsize=8)
+        bar_ax.set_xlim(0, 1)
+        bar_ax.invert_yaxis()
+    axes[-1, 1].set_xlabel(f"mean bid at step {step + 1}")
+    fig.tight_layout()
+    return fig

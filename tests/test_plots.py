@@ -109,3 +109,42 @@ def test_chapter_four_plots():
     ax = plots.plot_weight_shift(runs, thresholds=[1e-3, 1e-1])
     curves = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
     assert len(curves) == 4 and all(np.allclose(c.get_ydata(), 0.0) for c in curves)
+
+
+def test_chapter_five_plots():
+    from course_lib.analogy import AnalogyEpisode, AnalogyLog, AnalogyRun
+    from course_lib.envs.mnist_canvas import PRIMITIVE_NAMES
+
+    fig = plots.plot_images(np.zeros((10, 1, 8, 8)), [str(k) for k in range(10)], ncols=4)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 10 and shown[3].get_title() == "3"
+    with pytest.raises(ValueError, match="one title per image"):
+        plots.plot_images(np.zeros((2, 8, 8)), ["a"])
+    with pytest.raises(ValueError, match="shape"):
+        plots.plot_images(np.zeros((8, 8)))
+
+    def run(name, seed, rewards):
+        log = AnalogyLog(eval_steps=[100, 200], eval_reward=rewards)
+        return AnalogyRun(name, seed, None, log, rewards[-1])
+
+    runs = [run("society", 0, [0.2, 0.8]), run("society", 1, [0.4, 0.9]),
+            run("monolithic", 0, [0.1, 0.7])]
+    ax = plots.plot_analogy_curves(runs, {"no transformation": 0.1, "oracle": 0.97})
+    society = next(line for line in ax.get_lines() if line.get_label() == "society (2 seeds)")
+    np.testing.assert_allclose(society.get_ydata(), [0.3, 0.85])
+    assert any(line.get_label() == "monolithic (1 seed)" for line in ax.get_lines())
+    assert sorted(line.get_ydata()[0] for line in ax.get_lines()
+                  if line.get_linestyle() in (":", "--")) == [0.1, 0.97]
+
+    bids = np.zeros((2, 2, 6))
+    bids[0, 0, 4], bids[0, 1, 1] = 0.9, 0.8
+    episode = AnalogyEpisode(np.zeros((2, 3, 8, 8)), np.array([[4, 1], [0, 0]]), bids,
+                             np.array([3, 5]), np.array([3, 7]), np.array([1.0, 0.0]))
+    fig = plots.plot_analogy_gallery(episode, PRIMITIVE_NAMES)
+    assert len(fig.axes) == 6
+    assert fig.axes[1].get_title() == "shift left\nbid 0.90"
+    assert fig.axes[2].get_xlabel() == "reads 3 (is 3)"
+    assert fig.axes[5].get_xlabel() == "reads 5 (is 7)"
+    fig = plots.plot_primitive_bids(episode, PRIMITIVE_NAMES, rows=[0])
+    bars = fig.axes[1].patches
+    assert len(bars) == 6 and bars[4].get_width() == pytest.approx(0.9)

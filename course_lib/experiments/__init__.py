@@ -14,6 +14,7 @@ EXPERIMENTS: dict[str, str] = {
     "bucket-brigade": "course_lib.experiments.bucket_brigade",
     "society": "course_lib.experiments.society",
     "minigrid-transfer": "course_lib.experiments.minigrid_transfer",
+    "mnist-analogy": "course_lib.experiments.mnist_analogy",
 }
 
 
