@@ -84,11 +84,16 @@ def device() -> Any:
 
 
 def device_name() -> str:
-    """A short description of the compute device, e.g. ``"cpu (torch 2.4.0)"``."""
+    """Where the course's torch code runs, e.g. ``"cpu (torch 2.4.0, 2 threads)"``.
+
+    The experiments keep their small networks on the CPU; a visible GPU is named but marked
+    unused, so that a metrics file never suggests a GPU timing that was not taken.
+    """
     if not torch_available():
         return "cpu (torch not installed)"
     import torch
 
+    name = f"cpu (torch {torch.__version__}, {torch.get_num_threads()} threads)"
     if torch.cuda.is_available():
-        return f"cuda: {torch.cuda.get_device_name(0)} (torch {torch.__version__})"
-    return f"cpu (torch {torch.__version__}, {torch.get_num_threads()} threads)"
+        name += f"; GPU present but unused: {torch.cuda.get_device_name(0)}"
+    return name

@@ -44,4 +44,12 @@ def test_bad_seeds_are_rejected(bad):
 def test_device_is_cpu_or_cuda():
     pytest.importorskip("torch")
     assert config.device().type in {"cpu", "cuda"}
-    assert config.device_name()
+    assert config.device_name().startswith("cpu (torch ")  # where the experiments run
+
+
+def test_device_name_marks_a_visible_gpu_as_unused(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Test GPU")
+    name = config.device_name()
+    assert name.startswith("cpu (torch ") and name.endswith("GPU present but unused: Test GPU")
