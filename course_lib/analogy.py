@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .data import MnistData
 from .envs.mnist_analogy import EPISODE_STEPS, MnistAnalogyVecEnv
 from .envs.mnist_canvas import (
     CANVAS,
@@ -109,6 +110,9 @@ class AnalogyLog:
 
 @dataclass
 class AnalogyRun:
+    """One trained learner: its name, seed, network, log, final greedy reward on the held-out
+    inputs it was evaluated on, and its training time."""
+
     learner_name: str
     seed: int
     learner: nn.Module = field(repr=False)
@@ -153,7 +157,22 @@ class HeldOut:
     transforms: torch.Tensor
 
 
-def held_out_inputs(data: Any) -> HeldOut:
+def _check_data(data: Any) -> MnistData:
+    if not isinstance(data, MnistData):
+        raise TypeError(f"data must come from course_lib.data.load_mnist, got "
+                        f"{type(data).__name__}")
+    return data
+
+
+def _check_classifier(classifier: Any) -> nn.Module:
+    if not isinstance(classifier, nn.Module):
+        raise TypeError(f"classifier must be a torch.nn.Module, got {type(classifier).__name__}")
+    return classifier
+
+
+def held_out_inputs(data: MnistData) -> HeldOut:
+    """Every held-out digit of ``data`` under each of the eight input transformations."""
+    data = _check_data(data)
     canvases = place_on_canvas(torch.as_tensor(data.test_images))
     k = len(INPUT_TRANSFORMS)
     transforms = torch.arange(k).repeat(len(canvases))
@@ -172,6 +191,10 @@ def held_out_reward(policy: Policy | str, held_out: HeldOut, classifier: nn.Modu
         policy = check_choice("policy", policy, ("none", "oracle"))
     elif not callable(policy):
         raise TypeError("policy must be a function of images or 'none' / 'oracle'")
+    if not isinstance(held_out, HeldOut):
+        raise TypeError("held_out must come from held_out_inputs(data)")
+    classifier = _check_classifier(classifier)
+    batch = check_int("batch", batch, 1)
     total = 0.0
     for start in range(0, len(held_out.labels), batch):
         x = held_out.images[start:start + batch]
@@ -266,9 +289,10 @@ def train_learner(learner_name: str, data: Any, classifier: nn.Module,
 
     learner_name = check_choice("learner", learner_name, LEARNERS)
     cfg = cfg or AnalogyConfig()
+    if not isinstance(cfg, AnalogyConfig):
+        raise TypeError(f"cfg must be an AnalogyConfig, got {type(cfg).__name__}")
     seed = check_int("seed", seed, 0)
-    if not isinstance(classifier, nn.Module):
-        raise TypeError(f"classifier must be a torch.nn.Module, got {type(classifier).__name__}")
+    data, classifier = _check_data(data), _check_classifier(classifier)
     start = time.perf_counter()
     held_out = held_out if held_out is not None else held_out_inputs(data)
     torch.manual_seed(seed)
@@ -326,7 +350,14 @@ def replay(learner: nn.Module, images: torch.Tensor, labels: Any,
     """Play greedy episodes from ``images`` (N, 1, 64, 64) and record every step."""
     policy = greedy_policy(learner)
     x = torch.as_tensor(images, dtype=torch.float32)
+    if x.shape[1:] != (1, CANVAS, CANVAS):
+        raise ValueError(f"images must be canvases of shape (N, 1, {CANVAS}, {CANVAS}), got "
+                         f"{tuple(x.shape)}")
     labels = torch.as_tensor(labels)
+    if labels.shape != (len(x),):
+        raise ValueError(f"need one label per image: {len(x)} images, labels of shape "
+                         f"{tuple(labels.shape)}")
+    classifier = _check_classifier(classifier)
     frames, actions, bids = [x[:, 0].numpy()], [], []
     for _ in range(EPISODE_STEPS):
         bids.append(society_bids(learner, x) if isinstance(learner, OptionSociety)

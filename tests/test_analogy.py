@@ -130,6 +130,12 @@ def test_held_out_reward_rejects_unknown_policies(small, classifier):
         held_out_reward("random", held, classifier)
     with pytest.raises(TypeError, match="function of images"):
         held_out_reward(3, held, classifier)
+    with pytest.raises(TypeError, match="held_out_inputs"):
+        held_out_reward("none", held.images, classifier)
+    with pytest.raises(TypeError, match="classifier"):
+        held_out_reward("none", held, "cnn")
+    with pytest.raises(TypeError, match="load_mnist"):
+        held_out_inputs({"test_images": []})
 
 
 @pytest.mark.parametrize("learner", ["society", "monolithic"])
@@ -159,6 +165,10 @@ def test_training_rejects_bad_arguments(small, classifier):
         train_learner("hierarchical", small, classifier)
     with pytest.raises(TypeError, match="classifier"):
         train_learner("society", small, "cnn")
+    with pytest.raises(TypeError, match="load_mnist"):
+        train_learner("society", "mnist", classifier)
+    with pytest.raises(TypeError, match="AnalogyConfig"):
+        train_learner("society", small, classifier, {"updates": 2})
     with pytest.raises(ValueError, match="updates"):
         AnalogyConfig(updates=0)
     with pytest.raises(ValueError, match="divisible"):
@@ -181,3 +191,7 @@ def test_replay_records_every_step(small, classifier):
     np.testing.assert_array_equal(episode.rewards, episode.predictions == episode.labels)
     mono = replay(make_monolithic(), held.images[:5], held.labels[:5], classifier)
     assert np.isnan(mono.bids).all()
+    with pytest.raises(ValueError, match="canvases"):
+        replay(society, held.images[:5, 0], held.labels[:5], classifier)
+    with pytest.raises(ValueError, match="one label per image"):
+        replay(society, held.images[:5], held.labels[:4], classifier)
