@@ -78,3 +78,42 @@ def loop_weight_shift(before, after, threshold):
             moved += abs(float(a) - float(b)) > threshold
             total += 1
     return moved / total
+
+
+def bfs_neighbourhoods(access, k):
+    """k-hop neighbourhoods by breadth-first search from every user, one user at a time."""
+    access = np.asarray(access, dtype=bool)
+    n = access.shape[0]
+    neighbours = [[j for j in range(n) if (access[i] & access[j]).any()] for i in range(n)]
+    out = np.zeros((n, n), bool)
+    for i in range(n):
+        frontier, seen = [i], {i}
+        for _ in range(k):
+            frontier = [j for u in frontier for j in neighbours[u] if j not in seen]
+            seen.update(frontier)
+        out[i, sorted(seen)] = True
+    return out
+
+
+def loop_td_update(values, index, rewards, next_values, gamma, lr):
+    """Batched TD(0) one entry at a time: the mean target of each visited entry."""
+    out = [float(v) for v in values]
+    targets = {}
+    for m, e in enumerate(index):
+        targets.setdefault(int(e), []).append(float(rewards[m]) + gamma * float(next_values[m]))
+    for e, ts in targets.items():
+        out[e] = float(values[e]) + lr * (sum(ts) / len(ts) - float(values[e]))
+    return np.array(out)
+
+
+def loop_policy_gradient(probs, states, actions, weights):
+    """Softmax policy gradient by loops over episodes, steps and users."""
+    grad = np.zeros_like(np.asarray(probs, dtype=float))
+    B, T, n = np.shape(states)
+    for b in range(B):
+        for t in range(T):
+            for i in range(n):
+                s, a, w = states[b][t][i], actions[b][t][i], weights[b][t][i]
+                for c in range(grad.shape[2]):
+                    grad[i, s, c] += w * ((1.0 if c == a else 0.0) - probs[i][s][c])
+    return grad / B

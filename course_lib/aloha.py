@@ -1,0 +1,95 @@
+"""Chapter 6's hand-designed baseline: an ALOHA-like random-access rule (Qu, Wierman, Li).
+
+Every user follows the same simple rule, with no learning: if it holds a packet, it sends the
+one closest to its deadline with probability ``p_send``, to an access point drawn in
+proportion to ``q_k / (users k serves)`` (good and lightly loaded points are preferred). The
+one parameter ``p_send`` is tuned by grid search, which gives the baseline its best shot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .envs.wireless import MAX_REACH, Policy, WirelessGrid, discounted_return
+from .exercises import exercise
+from .validation import check_float
+
+SEND_PROBS = tuple(round(0.05 * k, 2) for k in range(20))  # 0, 0.05, ..., 0.95
+
+
+def access_point_weights(grid: WirelessGrid) -> np.ndarray:
+    """(n_users, MAX_REACH): the probability of choosing each of a user's reachable access
+    points (in the order of ``grid.access``), proportional to ``q_k / users served by k``;
+    zero for padding."""
+    if not isinstance(grid, WirelessGrid):
+        raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+    served = grid.access.sum(0)
+    weights = np.zeros((grid.n_users, MAX_REACH))
+    for i in range(grid.n_users):
+        aps = np.flatnonzero(grid.access[i])
+        w = grid.success_prob[aps] / served[aps]
+        weights[i, :len(aps)] = w / w.sum() if w.sum() > 0 else 1.0 / len(aps)
+    return weights
+
+
+def _check_aloha_args(queues: Any, weights: Any, p_send: Any, rng: Any) -> dict[str, Any]:
+    q = np.asarray(queues)
+    if q.ndim != 3:
+        raise ValueError(f"queues must have shape (copies, users, d), got {q.shape}")
+    if not np.isin(q, (0, 1)).all():
+        raise ValueError("queues must hold 0/1 packet flags")
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (q.shape[1], MAX_REACH):
+        raise ValueError(f"weights must have shape ({q.shape[1]}, {MAX_REACH}), got {w.shape}")
+    p = check_float("p_send", p_send, non_negative=True)
+    if p > 1:
+        raise ValueError(f"p_send must be a probability in [0, 1], got {p}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
+    return {"queues": q.astype(np.uint8), "weights": w, "p_send": p, "rng": rng}
+
+
+@exercise("6.2", title="The ALOHA-like benchmark", validate=_check_aloha_args)
+def aloha_actions(queues: np.ndarray, weights: np.ndarray, p_send: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Every user's action under the ALOHA-like rule, for a batch of network copies.
+
+    A user with at least one packet sends, with probability ``p_send``, the packet with the
+    fewest steps left (its lowest occupied slot) to one of its access points, the r-th with
+    probability ``weights[i, r]``; otherwise (or with no packet) it waits.
+
+    Parameters
+    ----------
+    queues : np.ndarray of 0/1, shape (copies, users, d)
+    weights : np.ndarray, shape (users, 4), rows summing to 1 (``access_point_weights``)
+    p_send : float in [0, 1]
+    rng : np.random.Generator
+
+    Returns
+    -------
+    np.ndarray of int, shape (copies, users)
+        Action indices: 0 waits, ``1 + slot * 4 + r`` sends ``slot`` to the user's r-th
+        access point (see ``WirelessGrid.actions``).
+    """
+    # TODO(exercise 6.2): find each user's lowest occupied slot (argmax over the slot axis
+    # works where a packet exists), draw whether to send (rng.random < p_send, only with a
+    # packet) and which access point (inverse-CDF sampling with the cumulative weights), and
+    # combine them into 1 + slot * 4 + r, or 0.
+    raise NotImplementedError
+
+
+def aloha_policy(grid: WirelessGrid, p_send: float) -> Policy:
+    weights = access_point_weights(grid)
+    return lambda queues, rng: aloha_actions(queues, weights, p_send, rng)
+
+
+def tune_aloha(grid: WirelessGrid, send_probs: Sequence[float] = SEND_PROBS,
+               episodes: int = 2000, seed: int = 0,
+               link_prob: float = 0.0) -> tuple[float, dict[float, float]]:
+    """Grid search over ``send_probs``: the best ``p_send`` and the return of every one."""
+    returns = {float(p): discounted_return(grid, aloha_policy(grid, p), episodes, seed,
+                                           link_prob) for p in send_probs}
+    return max(returns, key=returns.get), returns

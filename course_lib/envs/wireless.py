@@ -1,0 +1,334 @@
+"""Chapter 6's network: users with deadline queues sharing wireless access points on a grid.
+
+The benchmark of Qu, Wierman and Li (L4DC 2020), used by Lin, Qu, Huang and Wierman (NeurIPS
+2021). An ``height x width`` grid of cells holds ``users_per_cell`` users per cell; an access
+point sits at every interior grid corner and serves the users of the four cells around it, so
+a user reaches 1, 2 or 4 access points. Two users are neighbours when they share an access
+point.
+
+Each user keeps a queue of packets with deadlines: its local state is ``d`` bits, bit ``l`` set
+when it holds a packet with ``l + 1`` steps left. Each step every user either waits or sends
+the packet of one slot to one access point it reaches. An access point that hears exactly one
+sender delivers that sender's packet with its success probability ``q_k`` (reward 1, packet
+removed); two or more senders collide and all fail. Then deadlines count down (packets in slot
+0 expire) and a new packet arrives in slot ``d - 1`` with probability ``p``.
+
+Choices where the published description is ambiguous, as in the authors' code:
+
+* A send from an *empty* slot still occupies the channel: it collides with other senders to
+  that access point, but delivers nothing.
+* An episode starts with a packet in slot ``d - 1`` only, with probability ``p`` per user.
+* The success probabilities ``q_k`` are drawn uniformly from [0, 1] with a fixed seed, by
+  numpy's legacy ``RandomState(seed).rand``, so that seed 0 gives the authors' values.
+
+**Stochastic non-local links** (``link_prob`` = rho > 0; the setting of Lin et al.): at every
+step each pair of users two hops apart is linked with probability rho, independently; a linked
+user that sends (anywhere) interferes with its partner's send as a collision would. Information
+then spreads further than the access graph says, and further at random.
+
+Everything is batched: ``WirelessNetwork`` steps ``n_copies`` independent copies of the whole
+network with numpy, vectorised over copies and users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..exercises import exercise
+from ..validation import check_float, check_int
+
+MAX_REACH = 4  # access points a user can reach at most (a cell with four interior corners)
+# A policy maps queues (copies, users, d) and a random generator to actions (copies, users).
+Policy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+@dataclass(frozen=True)
+class WirelessGrid:
+    """The fixed layout and parameters of one network.
+
+    ``access`` (n_users, n_aps) bool: which access points each user reaches.
+    ``actions`` (n_users, n_actions, 2) int: action a of user i sends slot ``actions[i, a, 0]``
+    to access point ``actions[i, a, 1]``; action 0 is "wait" (-1, -1), and users that reach
+    fewer than four access points have padding actions (-1, -1) marked False in ``valid``.
+    """
+
+    height: int
+    width: int
+    users_per_cell: int
+    deadline: int
+    arrival_prob: float
+    success_prob: np.ndarray
+    gamma: float
+    horizon: int
+    access: np.ndarray
+    actions: np.ndarray
+    valid: np.ndarray
+
+    @property
+    def n_users(self) -> int:
+        return self.access.shape[0]
+
+    @property
+    def n_aps(self) -> int:
+        return self.access.shape[1]
+
+    @property
+    def n_actions(self) -> int:
+        return self.actions.shape[1]
+
+    @property
+    def n_states(self) -> int:
+        return 2 ** self.deadline
+
+    def user_cell(self, user: int) -> tuple[int, int]:
+        """(row, column) of the cell a user sits in."""
+        cell = check_int("user", user, 0) // self.users_per_cell
+        return divmod(cell, self.width)
+
+
+def _check_probability(name: str, value: Any) -> float:
+    value = check_float(name, value, non_negative=True)
+    if value > 1:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
+    return value
+
+
+def access_matrix(height: int, width: int, users_per_cell: int) -> np.ndarray:
+    """(n_users, n_aps) bool: access point (r, c), r < height - 1 and c < width - 1, sits at
+    the lower-right corner of cell (r, c) and serves the users of cells (r, c), (r, c + 1),
+    (r + 1, c) and (r + 1, c + 1). Users are numbered cell by cell, row-major."""
+    height = check_int("height", height, 2)
+    width = check_int("width", width, 2)
+    users_per_cell = check_int("users_per_cell", users_per_cell, 1)
+    access = np.zeros((height * width * users_per_cell, (height - 1) * (width - 1)), bool)
+    for r in range(height - 1):
+        for c in range(width - 1):
+            ap = r * (width - 1) + c
+            for cell in (r * width + c, r * width + c + 1, (r + 1) * width + c,
+                         (r + 1) * width + c + 1):
+                access[cell * users_per_cell:(cell + 1) * users_per_cell, ap] = True
+    return access
+
+
+def make_grid(height: int = 3, width: int = 4, users_per_cell: int = 2, deadline: int = 2,
+              arrival_prob: float = 0.5, success_prob: Any = "random", gamma: float = 0.7,
+              horizon: int = 10, seed: int = 0) -> WirelessGrid:
+    """The network of the chapter; defaults are the authors' published experiment (24 users,
+    6 access points). ``success_prob`` is ``"random"`` (uniform on [0, 1], drawn with
+    ``seed``), one probability for every access point, or an array of them."""
+    access = access_matrix(height, width, users_per_cell)
+    deadline = check_int("deadline (d)", deadline, 1)
+    arrival_prob = _check_probability("arrival_prob", arrival_prob)
+    gamma = _check_probability("gamma", gamma)
+    horizon = check_int("horizon", horizon, 1)
+    n_aps = access.shape[1]
+    if isinstance(success_prob, str):
+        if success_prob != "random":
+            raise ValueError(f"success_prob must be 'random', a probability or an array of "
+                             f"{n_aps}, got {success_prob!r}")
+        # numpy's legacy generator, as in the authors' code: seed 0 gives their q_k
+        q = np.random.RandomState(check_int("seed", seed, 0)).rand(n_aps)
+    else:
+        q = np.broadcast_to(np.asarray(success_prob, dtype=float), (n_aps,)).copy() \
+            if np.ndim(success_prob) == 0 else np.asarray(success_prob, dtype=float)
+        if q.shape != (n_aps,):
+            raise ValueError(f"success_prob must hold one probability per access point "
+                             f"({n_aps}), got shape {q.shape}")
+        if not np.isfinite(q).all() or (q < 0).any() or (q > 1).any():
+            raise ValueError("success probabilities must lie in [0, 1]")
+    n_users = access.shape[0]
+    n_actions = 1 + deadline * MAX_REACH
+    actions = np.full((n_users, n_actions, 2), -1, int)
+    valid = np.zeros((n_users, n_actions), bool)
+    valid[:, 0] = True
+    for i in range(n_users):
+        aps = np.flatnonzero(access[i])
+        for slot in range(deadline):
+            for r, ap in enumerate(aps):
+                a = 1 + slot * MAX_REACH + r
+                actions[i, a] = (slot, ap)
+                valid[i, a] = True
+    return WirelessGrid(height, width, access.shape[0] // (height * width), deadline,
+                        arrival_prob, q, gamma, horizon, access, actions, valid)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 6.1: neighbourhoods
+# --------------------------------------------------------------------------------------
+
+
+def _check_neighbourhood_args(access: Any, k: Any) -> dict[str, Any]:
+    a = np.asarray(access)
+    if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"access must be a (n_users, n_aps) matrix, got shape {a.shape}")
+    if a.dtype != bool:
+        if not np.isin(a, (0, 1)).all():
+            raise ValueError("access must hold booleans (or 0/1)")
+        a = a.astype(bool)
+    return {"access": a, "k": check_int("k", k, 0)}
+
+
+@exercise("6.1", title="k-hop neighbourhoods from the access matrix",
+          validate=_check_neighbourhood_args)
+def neighbourhoods(access: np.ndarray, k: int) -> np.ndarray:
+    """Which users lie within ``k`` hops of each other.
+
+    Two users are neighbours (one hop) when they share an access point. The k-hop
+    neighbourhood of user i holds i itself and every user reachable in at most k hops.
+
+    Parameters
+    ----------
+    access : np.ndarray of bool, shape (n_users, n_aps)
+    k : int >= 0
+
+    Returns
+    -------
+    np.ndarray of bool, shape (n_users, n_users)
+        ``out[i, j]`` is True when j is in i's k-hop neighbourhood (so ``out`` is symmetric
+        and its diagonal is True; k = 0 gives the identity).
+    """
+    # TODO(exercise 6.1): the one-hop relation is access @ access.T > 0, plus i itself (a user
+    # that reaches no access point is still its own neighbourhood); start from the identity
+    # and grow it k times by one hop, keeping the matrix boolean.
+    raise NotImplementedError
+
+
+def hop_distances(access: np.ndarray) -> np.ndarray:
+    """(n_users, n_users) int: the number of hops between two users (-1 if unreachable)."""
+    n = np.asarray(access).shape[0]
+    dist = np.full((n, n), -1, int)
+    reached = neighbourhoods(access, 0)
+    dist[reached] = 0
+    for hops in range(1, n):
+        grown = neighbourhoods(access, hops)
+        dist[grown & ~reached] = hops
+        if (grown == reached).all():
+            break
+        reached = grown
+    return dist
+
+
+# --------------------------------------------------------------------------------------
+# States and the batched network
+# --------------------------------------------------------------------------------------
+
+
+def state_index(queues: np.ndarray) -> np.ndarray:
+    """Local states as integers: queues (..., d) of 0/1 -> sum_l queues[..., l] * 2**l."""
+    q = np.asarray(queues)
+    return (q.astype(np.int64) << np.arange(q.shape[-1])).sum(-1)
+
+
+@dataclass
+class StepRecord:
+    """What happened in one step, per copy and user (for drawings): ``sent`` (the access
+    point sent to, -1 if waiting), ``collided`` and ``delivered`` (bool)."""
+
+    sent: np.ndarray
+    collided: np.ndarray
+    delivered: np.ndarray
+
+
+class WirelessNetwork:
+    """``n_copies`` independent copies of the network, stepped together.
+
+    ``reset()`` returns the queues, (n_copies, n_users, d) uint8. ``step(actions)`` takes
+    action indices (n_copies, n_users) into ``grid.actions`` and returns the next queues,
+    the rewards (n_copies, n_users) and whether the episode (``horizon`` steps, by default
+    ``grid.horizon``) ended;
+    ``last`` holds the step's ``StepRecord``. All copies start and end together.
+    """
+
+    def __init__(self, grid: WirelessGrid, n_copies: int = 1, link_prob: float = 0.0,
+                 seed: int = 0, horizon: int | None = None) -> None:
+        if not isinstance(grid, WirelessGrid):
+            raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+        self.grid = grid
+        self.horizon = grid.horizon if horizon is None else check_int("horizon", horizon, 1)
+        self.n_copies = check_int("n_copies", n_copies, 1)
+        self.link_prob = _check_probability("link_prob", link_prob)
+        self.rng = np.random.default_rng(check_int("seed", seed, 0))
+        distances = hop_distances(grid.access)
+        self.two_hop = np.argwhere(np.triu(distances == 2))  # (pairs, 2) candidate links
+        self.queues = np.zeros((self.n_copies, grid.n_users, grid.deadline), np.uint8)
+        self.t = 0
+        self.last: StepRecord | None = None
+
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        if seed is not None:
+            self.rng = np.random.default_rng(check_int("seed", seed, 0))
+        self.queues[:] = 0
+        self.queues[:, :, -1] = self.rng.random((self.n_copies, self.grid.n_users)) \
+            < self.grid.arrival_prob
+        self.t = 0
+        return self.queues.copy()
+
+    def check_actions(self, actions: Any) -> np.ndarray:
+        a = np.asarray(actions)
+        shape = (self.n_copies, self.grid.n_users)
+        if a.shape != shape:
+            raise ValueError(f"actions must have shape {shape} (copies, users), got {a.shape}")
+        if not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"actions must be integer indices, got {a.dtype}")
+        ok = (a >= 0) & (a < self.grid.n_actions)
+        ok[ok] = self.grid.valid[np.nonzero(ok)[1], a[ok]]
+        if not ok.all():
+            copy, user = np.argwhere(~ok)[0]
+            raise ValueError(
+                f"user {user} (copy {copy}) chose action {a[copy, user]}, which it cannot "
+                f"take: it reaches access points {np.flatnonzero(self.grid.access[user]).tolist()}"
+                f"; its valid actions are {np.flatnonzero(self.grid.valid[user]).tolist()} "
+                f"(0 waits; 1 + slot * {MAX_REACH} + r sends a slot to its r-th access point)")
+        return a
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+        if self.t >= self.horizon:
+            raise RuntimeError("the episode has ended; call reset()")
+        g, B, n = self.grid, self.n_copies, self.grid.n_users
+        a = self.check_actions(actions)
+        users = np.arange(n)
+        slot, ap = g.actions[users, a, 0], g.actions[users, a, 1]  # (B, n) each
+        sending = ap >= 0
+        # senders per access point, per copy
+        counts = np.zeros((B, g.n_aps), int)
+        rows = np.broadcast_to(np.arange(B)[:, None], (B, n))
+        np.add.at(counts, (rows[sending], ap[sending]), 1)
+        alone = sending & (np.take_along_axis(counts, np.maximum(ap, 0), 1) == 1)
+        if self.link_prob > 0 and len(self.two_hop):
+            # this step's random links between users two hops apart, as (B, n, n) matrices
+            linked = self.rng.random((B, len(self.two_hop))) < self.link_prob
+            links = np.zeros((B, n, n), bool)
+            i, j = self.two_hop[:, 0], self.two_hop[:, 1]
+            links[:, i, j] = linked
+            links[:, j, i] = linked
+            alone &= ~(links & sending[:, None, :]).any(2)  # a linked partner sent: jammed
+        holds = np.take_along_axis(self.queues, np.maximum(slot, 0)[..., None], 2)[..., 0] == 1
+        lucky = self.rng.random((B, n)) < g.success_prob[np.maximum(ap, 0)]
+        delivered = alone & holds & lucky
+        copy, user = np.nonzero(delivered)
+        self.queues[copy, user, slot[copy, user]] = 0
+        self.last = StepRecord(np.where(sending, ap, -1), sending & ~alone, delivered)
+        # deadlines count down; a packet may arrive
+        self.queues[:, :, :-1] = self.queues[:, :, 1:]
+        self.queues[:, :, -1] = self.rng.random((B, n)) < g.arrival_prob
+        self.t += 1
+        return self.queues.copy(), delivered.astype(float), self.t >= self.horizon
+
+
+def discounted_return(grid: WirelessGrid, policy: Policy, episodes: int = 2000,
+                      seed: int = 0, link_prob: float = 0.0) -> float:
+    """Mean per-agent discounted return, (1/n) sum_i sum_t gamma**t r_i(t), of ``policy``
+    over ``episodes`` episodes played side by side."""
+    episodes = check_int("episodes", episodes, 1)
+    env = WirelessNetwork(grid, episodes, link_prob, seed)
+    rng = np.random.default_rng(seed + 1)
+    queues = env.reset()
+    total = np.zeros(episodes)
+    for t in range(grid.horizon):
+        queues, rewards, _ = env.step(policy(queues, rng))
+        total += grid.gamma ** t * rewards.mean(1)
+    return float(total.mean())

@@ -1,0 +1,341 @@
+"""Scalable Actor-Critic (Lin, Qu, Huang, Wierman, NeurIPS 2021), tabular and batched.
+
+Every user i of the network (``course_lib.envs.wireless``) learns
+
+* a **policy** over its own local state: a table of logits ``theta[i, s_i, a_i]`` and a
+  softmax over the actions it can take;
+* a **truncated critic** ``Q_i(z)`` whose argument ``z`` holds only the states and actions of
+  the users in its k-hop neighbourhood N_i^k. The table stores the configurations that
+  occurred (there are far too many to enumerate for k >= 1).
+
+The mu-decay property says that how much user j's state and action matter to user i's
+Q-function shrinks quickly (exponentially) with their hop distance, so a k-hop critic is a
+good approximation whose error falls as k grows.
+
+One update of the batched algorithm:
+
+1. play ``batch`` episodes side by side with the current policies (``horizon + 1`` decisions
+   each, as in the authors' code: the last one only gives the critic its next value);
+2. **critic** (exercise 6.3): for every user and step, the TD(0) target
+   ``r_i(t) + gamma * Q_i(z_i(t + 1))``; each configuration visited in the batch moves a step
+   ``critic_lr`` towards the mean of its targets;
+3. **actor** (exercise 6.4): the policy-gradient step
+   ``theta_i += actor_lr * mean over episodes of sum_t w_i(t) * grad log pi_i(a_i(t) | s_i(t))``
+   with ``w_i(t) = gamma**t / n * sum_{j in N_i^k} Q_j(z_j(t))``.
+
+Where the authors' code updates after every single episode, with step sizes
+``1/sqrt((m mod 100) T + t)`` (critic) and ``5/sqrt((m mod 100) + 1)`` (actor) restarted every
+100 episodes, the batched version averages over a batch of episodes and uses constant steps:
+the average is already a low-noise estimate, and the restarts existed to let the critic
+follow a changing policy, which a constant step does too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .envs.wireless import (
+    WirelessGrid,
+    WirelessNetwork,
+    discounted_return,
+    neighbourhoods,
+    state_index,
+)
+from .exercises import exercise
+from .validation import check_float, check_int
+
+# --------------------------------------------------------------------------------------
+# The truncated critic: a table over the configurations of each k-hop neighbourhood
+# --------------------------------------------------------------------------------------
+
+
+class TruncatedCritic:
+    """All users' truncated Q tables in one sorted array of hashed keys.
+
+    The configuration of user i's neighbourhood, the codes ``c_j = s_j * n_actions + a_j`` of
+    its members j, is hashed to a 64-bit key ``h_i + sum_j R[i, j] (c_j + 1)`` with random
+    odd multipliers (arithmetic modulo 2**64); two different configurations share a key with
+    probability about 2**-64 per pair, negligible for the millions of entries we store.
+    """
+
+    def __init__(self, grid: WirelessGrid, k: int, seed: int = 0) -> None:
+        if not isinstance(grid, WirelessGrid):
+            raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+        self.grid = grid
+        self.k = check_int("k", k, 0)
+        self.members = neighbourhoods(grid.access, self.k)  # (n, n) bool
+        rng = np.random.default_rng(check_int("seed", seed, 0))
+        n = grid.n_users
+        odd = rng.integers(0, 2**62, (n, n + 1), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+        self._offset = odd[:, n]
+        self._mult = np.where(self.members, odd[:, :n], np.uint64(0))
+        self.keys = np.zeros(0, np.uint64)
+        self.values = np.zeros(0)
+
+    def hash(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Keys (..., n) of every user's neighbourhood configuration, from states (local
+        state indices) and actions of shape (..., n)."""
+        codes = (np.asarray(states, np.uint64) * np.uint64(self.grid.n_actions)
+                 + np.asarray(actions, np.uint64) + np.uint64(1))
+        with np.errstate(over="ignore"):
+            return codes @ self._mult.T + self._offset
+
+    def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        flat = keys.ravel()
+        idx = np.minimum(np.searchsorted(self.keys, flat), max(len(self.keys) - 1, 0))
+        found = (self.keys[idx] == flat) if len(self.keys) else np.zeros(len(flat), bool)
+        return idx, found
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Q values of the given keys (0 for configurations never seen)."""
+        idx, found = self._find(keys)
+        out = np.zeros(keys.size)
+        out[found] = self.values[idx[found]]
+        return out.reshape(keys.shape)
+
+    def update(self, keys: np.ndarray, rewards: np.ndarray, next_q: np.ndarray, gamma: float,
+               lr: float) -> None:
+        """One batched TD(0) step for the samples ``keys``/``rewards``/``next_q`` (any equal
+        shapes): new configurations enter the table at 0, then ``td_update`` moves them."""
+        flat = keys.ravel()
+        new = np.unique(flat[~self._find(flat)[1]])
+        if len(new):
+            at = np.searchsorted(self.keys, new)
+            self.keys = np.insert(self.keys, at, new)
+            self.values = np.insert(self.values, at, 0.0)
+        idx, _ = self._find(flat)
+        self.values = td_update(self.values, idx, rewards.ravel(), next_q.ravel(), gamma, lr)
+
+    @property
+    def entries(self) -> int:
+        """Configurations stored, over all users."""
+        return len(self.keys)
+
+    def possible_entries(self) -> float:
+        """How many entries full tables would need: sum over users of the product, over the
+        neighbourhood, of (local states x actions)."""
+        per_user = self.grid.n_states * self.grid.valid.sum(1).astype(float)
+        return float(sum(np.prod(per_user[self.members[i]]) for i in range(self.grid.n_users)))
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 6.3: the batched TD(0) update of a table
+# --------------------------------------------------------------------------------------
+
+
+def _check_td_args(values: Any, index: Any, rewards: Any, next_values: Any, gamma: Any,
+                   lr: Any) -> dict[str, Any]:
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1:
+        raise ValueError(f"values must be a 1-D table, got shape {v.shape}")
+    idx = np.asarray(index)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"index must be a 1-D integer array, got {idx.dtype} {idx.shape}")
+    if len(idx) and (idx.min() < 0 or idx.max() >= len(v)):
+        raise ValueError(f"index must point into the table (0..{len(v) - 1})")
+    r = np.asarray(rewards, dtype=float)
+    nxt = np.asarray(next_values, dtype=float)
+    if r.shape != idx.shape or nxt.shape != idx.shape:
+        raise ValueError("index, rewards and next_values must have one entry per sample")
+    gamma = check_float("gamma", gamma, non_negative=True)
+    lr = check_float("lr", lr, positive=True)
+    if gamma > 1 or lr > 1:
+        raise ValueError("gamma and lr must lie in [0, 1]")
+    return {"values": v, "index": idx, "rewards": r, "next_values": nxt, "gamma": gamma,
+            "lr": lr}
+
+
+@exercise("6.3", title="The batched TD(0) update of a truncated critic", validate=_check_td_args)
+def td_update(values: np.ndarray, index: np.ndarray, rewards: np.ndarray,
+              next_values: np.ndarray, gamma: float, lr: float) -> np.ndarray:
+    """One TD(0) step on a table, from a whole batch of samples at once.
+
+    Sample m visited entry ``index[m]``, earned ``rewards[m]`` and reached a configuration
+    whose value is ``next_values[m]``: its target is ``rewards[m] + gamma * next_values[m]``.
+    Every entry visited in the batch moves a fraction ``lr`` of the way towards the mean
+    target of its samples; entries not visited keep their value.
+
+    Parameters
+    ----------
+    values : np.ndarray, shape (E,)
+    index : np.ndarray of int, shape (M,), values in 0..E-1
+    rewards, next_values : np.ndarray, shape (M,)
+    gamma, lr : float in [0, 1]
+
+    Returns
+    -------
+    np.ndarray, shape (E,)
+        A new table (``values`` itself is left unchanged).
+    """
+    # TODO(exercise 6.3): per entry, count the samples and sum their targets
+    # (np.bincount with minlength=len(values) does both); where the count is positive, move
+    # the value lr of the way to sum / count.
+    raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------
+# Policies and exercise 6.4: the actor's step
+# --------------------------------------------------------------------------------------
+
+
+def policy_probs(logits: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Softmax over each user's valid actions: logits (n, S, A) -> probabilities, 0 where an
+    action is not available."""
+    z = np.where(valid[:, None, :], logits, -np.inf)
+    z = z - z.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def sample_actions(probs: np.ndarray, states: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Draw every user's action: probs (n, S, A), states (B, n) -> actions (B, n)."""
+    n = probs.shape[0]
+    cumulative = np.cumsum(probs[np.arange(n), states], -1)  # (B, n, A)
+    u = rng.random(states.shape)[..., None]
+    return np.minimum((u >= cumulative).sum(-1), probs.shape[-1] - 1)
+
+
+def _check_gradient_args(probs: Any, states: Any, actions: Any, weights: Any
+                         ) -> dict[str, Any]:
+    p = np.asarray(probs, dtype=float)
+    if p.ndim != 3:
+        raise ValueError(f"probs must have shape (n_users, n_states, n_actions), got {p.shape}")
+    s, a, w = np.asarray(states), np.asarray(actions), np.asarray(weights, dtype=float)
+    if s.ndim != 3 or s.shape[-1] != p.shape[0] or a.shape != s.shape or w.shape != s.shape:
+        raise ValueError(f"states, actions and weights must share a shape (episodes, steps, "
+                         f"{p.shape[0]}), got {s.shape}, {a.shape}, {w.shape}")
+    for name, x, limit in (("states", s, p.shape[1]), ("actions", a, p.shape[2])):
+        if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < 0
+                                                                  or x.max() >= limit)):
+            raise ValueError(f"{name} must be integer indices in 0..{limit - 1}")
+    return {"probs": p, "states": s, "actions": a, "weights": w}
+
+
+@exercise("6.4", title="The actor's policy-gradient step", validate=_check_gradient_args)
+def policy_gradient(probs: np.ndarray, states: np.ndarray, actions: np.ndarray,
+                    weights: np.ndarray) -> np.ndarray:
+    """The gradient of every user's tabular softmax policy, averaged over episodes.
+
+    For user i at step t of episode b, in local state ``s = states[b, t, i]`` after taking
+    ``a = actions[b, t, i]``, the gradient of ``log pi_i(a | s)`` with respect to the logits
+    ``theta[i, s, :]`` is ``onehot(a) - probs[i, s, :]`` (and 0 for the other states). Each
+    such term is scaled by ``weights[b, t, i]``; the result sums over steps and averages over
+    episodes.
+
+    Parameters
+    ----------
+    probs : np.ndarray, shape (n_users, n_states, n_actions)
+    states, actions : np.ndarray of int, shape (episodes, steps, n_users)
+    weights : np.ndarray, shape (episodes, steps, n_users)
+
+    Returns
+    -------
+    np.ndarray, shape (n_users, n_states, n_actions)
+    """
+    # TODO(exercise 6.4): for every sample build weight * (onehot(action) - probs[i, s]) and
+    # add it into row (i, s) of the result (np.add.at handles repeated rows); divide by the
+    # number of episodes.
+    raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SACConfig:
+    """Settings of the batched Scalable Actor-Critic."""
+
+    k: int = 1
+    episodes: int = 60_000       # training episodes in all
+    batch: int = 200             # episodes per update
+    critic_lr: float = 0.5
+    actor_lr: float = 400.0
+    link_prob: float = 0.0       # stochastic non-local links (0: the access graph only)
+    eval_every: int = 5_000      # training episodes between evaluations
+    eval_episodes: int = 2_000
+
+    def __post_init__(self) -> None:
+        check_int("k", self.k, 0)
+        for name in ("episodes", "batch", "eval_every", "eval_episodes"):
+            check_int(name, getattr(self, name), 1)
+        critic_lr = check_float("critic_lr", self.critic_lr, positive=True)
+        if critic_lr > 1:
+            raise ValueError(f"critic_lr must lie in (0, 1], got {critic_lr}")
+        check_float("actor_lr", self.actor_lr, positive=True)
+        link = check_float("link_prob", self.link_prob, non_negative=True)
+        if link > 1:
+            raise ValueError(f"link_prob must be a probability, got {link}")
+
+
+@dataclass
+class SACRun:
+    """A trained society of users: logits, critic, and the return measured along the way
+    (``episodes[m]`` training episodes -> ``returns[m]``)."""
+
+    config: SACConfig
+    seed: int
+    logits: np.ndarray
+    critic: TruncatedCritic = field(repr=False)
+    episodes: list[int] = field(default_factory=list)
+    returns: list[float] = field(default_factory=list)
+
+    def policy(self) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+        probs = policy_probs(self.logits, self.critic.grid.valid)
+        return lambda queues, rng: sample_actions(probs, state_index(queues), rng)
+
+
+def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
+              callback: Callable[[int], None] | None = None) -> SACRun:
+    """Train every user's policy and truncated critic for ``cfg.episodes`` episodes."""
+    if not isinstance(grid, WirelessGrid):
+        raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+    cfg = cfg or SACConfig()
+    if not isinstance(cfg, SACConfig):
+        raise TypeError(f"cfg must be a SACConfig, got {type(cfg).__name__}")
+    seed = check_int("seed", seed, 0)
+    n, T = grid.n_users, grid.horizon
+    critic = TruncatedCritic(grid, cfg.k, seed)
+    members = critic.members.astype(float)
+    logits = np.zeros((n, grid.n_states, grid.n_actions))
+    env = WirelessNetwork(grid, cfg.batch, cfg.link_prob, seed, horizon=T + 1)
+    rng = np.random.default_rng(seed + 1)
+    run = SACRun(cfg, seed, logits, critic)
+    discount = grid.gamma ** np.arange(T + 1)
+
+    def evaluate(done: int) -> None:
+        run.episodes.append(done)
+        run.returns.append(discounted_return(grid, run.policy(), cfg.eval_episodes,
+                                             seed=10_000 + len(run.returns),
+                                             link_prob=cfg.link_prob))
+
+    evaluate(0)
+    done = 0
+    while done < cfg.episodes:
+        probs = policy_probs(logits, grid.valid)
+        states = np.zeros((cfg.batch, T + 1, n), int)
+        actions = np.zeros_like(states)
+        rewards = np.zeros((cfg.batch, T + 1, n))
+        queues = env.reset()
+        for t in range(T + 1):
+            states[:, t] = state_index(queues)
+            actions[:, t] = sample_actions(probs, states[:, t], rng)
+            queues, rewards[:, t], _ = env.step(actions[:, t])
+        keys = critic.hash(states, actions)                       # (B, T + 1, n)
+        q = critic.lookup(keys)
+        critic.update(keys[:, :T], rewards[:, :T], q[:, 1:], grid.gamma, cfg.critic_lr)
+        q = critic.lookup(keys)
+        weights = discount[None, :, None] * (q @ members.T) / n    # (B, T + 1, n)
+        logits += cfg.actor_lr * policy_gradient(probs, states, actions, weights)
+        done += cfg.batch
+        if callback is not None:
+            callback(done)
+        if done % cfg.eval_every < cfg.batch or done >= cfg.episodes:
+            evaluate(done)
+    return run

@@ -1,0 +1,125 @@
+"""Public tests for chapter 6's ALOHA-like benchmark (course_lib/aloha.py): exercise 6.2 and
+the evaluation around it.
+
+Tests marked ``@pytest.mark.exercise("6.2")`` check the exercise; ``course_lib.check("6.2")``
+runs them against your own code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.aloha import (
+    SEND_PROBS,
+    access_point_weights,
+    aloha_actions,
+    aloha_policy,
+    discounted_return,
+    tune_aloha,
+)
+from course_lib.envs.wireless import MAX_REACH, WirelessNetwork, make_grid
+
+# ======================================================================================
+# 6.2 The ALOHA-like rule
+# ======================================================================================
+
+
+def uniform_weights(n_users, reach=1):
+    w = np.zeros((n_users, MAX_REACH))
+    w[:, :reach] = 1.0 / reach
+    return w
+
+
+@pytest.mark.exercise("6.2")
+def test_aloha_sends_the_most_urgent_packet_or_waits():
+    queues = np.array([[[0, 0], [1, 0], [0, 1], [1, 1]]])  # one copy, four users
+    actions = aloha_actions(queues, uniform_weights(4), 1.0, np.random.default_rng(0))
+    assert actions.shape == (1, 4)
+    # no packet: wait; slot 0 first when both are full; one access point (r = 0)
+    assert actions.tolist() == [[0, 1, 1 + MAX_REACH, 1]]
+    never = aloha_actions(queues, uniform_weights(4), 0.0, np.random.default_rng(0))
+    assert (never == 0).all()
+
+
+@pytest.mark.exercise("6.2")
+def test_aloha_sends_with_probability_p_and_picks_points_by_weight():
+    rng = np.random.default_rng(1)
+    queues = np.zeros((20000, 2, 2), np.uint8)
+    queues[:, :, 1] = 1
+    weights = np.array([[0.2, 0.8, 0.0, 0.0], [0.1, 0.2, 0.3, 0.4]])
+    actions = aloha_actions(queues, weights, 0.3, rng)
+    sent = actions > 0
+    assert abs(sent.mean() - 0.3) < 0.01
+    for user in range(2):
+        r = (actions[sent[:, user], user] - 1) % MAX_REACH
+        freq = np.bincount(r, minlength=MAX_REACH) / len(r)
+        np.testing.assert_allclose(freq, weights[user], atol=0.02)
+    assert ((actions[sent] - 1) // MAX_REACH == 1).all()  # slot 1, the only packet
+
+
+@pytest.mark.exercise("6.2")
+def test_aloha_actions_are_valid_in_the_network():
+    g = make_grid()
+    env = WirelessNetwork(g, n_copies=64, seed=0)
+    queues = env.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(g.horizon):
+        actions = aloha_actions(queues, access_point_weights(g), 0.7, rng)
+        queues, _, _ = env.step(env.check_actions(actions))
+
+
+def test_aloha_rejects_bad_input():
+    queues = np.zeros((1, 4, 2), np.uint8)
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="p_send"):
+        aloha_actions(queues, uniform_weights(4), 1.5, rng)
+    with pytest.raises(TypeError, match="Generator"):
+        aloha_actions(queues, uniform_weights(4), 0.5, 0)
+    with pytest.raises(ValueError, match="copies, users, d"):
+        aloha_actions(queues[0], uniform_weights(4), 0.5, rng)
+    with pytest.raises(ValueError, match="weights"):
+        aloha_actions(queues, uniform_weights(3), 0.5, rng)
+    with pytest.raises(ValueError, match="0/1"):
+        aloha_actions(queues + 2, uniform_weights(4), 0.5, rng)
+
+
+# ======================================================================================
+# Weights, returns and the grid search
+# ======================================================================================
+
+
+def test_access_point_weights_favour_good_and_lightly_loaded_points():
+    g = make_grid()
+    w = access_point_weights(g)
+    np.testing.assert_allclose(w.sum(1), 1.0)
+    served = g.access.sum(0)
+    for i in range(g.n_users):
+        aps = np.flatnonzero(g.access[i])
+        raw = g.success_prob[aps] / served[aps]
+        np.testing.assert_allclose(w[i, :len(aps)], raw / raw.sum())
+        assert (w[i, len(aps):] == 0).all()
+    with pytest.raises(TypeError, match="make_grid"):
+        access_point_weights("grid")
+
+
+def test_discounted_return_by_hand():
+    # Four users on one access point (q = 1), a packet always waiting: with p_send = 0.25 a
+    # user delivers when it sends and the three others do not: 0.25 * 0.75**3 per step
+    # (with arrival probability 1 every user starts with a packet and always has one).
+    g = make_grid(2, 2, 1, arrival_prob=1.0, success_prob=1.0)
+    per_step = 0.25 * 0.75 ** 3
+    expected = per_step * sum(0.7 ** t for t in range(g.horizon))
+    got = discounted_return(g, aloha_policy(g, 0.25), episodes=20000, seed=0)
+    assert got == pytest.approx(expected, abs=0.01)
+    assert discounted_return(g, aloha_policy(g, 1.0), episodes=50) == 0.0  # all collide
+    assert discounted_return(g, aloha_policy(g, 0.0), episodes=50) == 0.0  # all wait
+
+
+def test_tuning_picks_the_best_send_probability():
+    g = make_grid()
+    best, returns = tune_aloha(g, episodes=500, seed=0)
+    assert set(returns) == set(SEND_PROBS) and best in returns
+    assert returns[best] == max(returns.values())
+    assert returns[0.0] == 0.0 and 0.1 < returns[best] < 0.3
+    assert 0.1 <= best <= 0.6  # sending always collides; never sending delivers nothing

@@ -1,0 +1,194 @@
+"""Public tests for chapter 6's Scalable Actor-Critic (course_lib/wireless_sac.py):
+exercises 6.3 (the batched TD update) and 6.4 (the actor's step), and the algorithm around
+them.
+
+Tests marked ``@pytest.mark.exercise("6.x")`` check an exercise; ``course_lib.check("6.3")``
+runs them against your own code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from oracles import loop_policy_gradient, loop_td_update
+
+from course_lib.envs.wireless import make_grid, neighbourhoods
+from course_lib.wireless_sac import (
+    SACConfig,
+    TruncatedCritic,
+    policy_gradient,
+    policy_probs,
+    sample_actions,
+    td_update,
+    train_sac,
+)
+
+# ======================================================================================
+# 6.3 The batched TD(0) update
+# ======================================================================================
+
+
+@pytest.mark.exercise("6.3")
+def test_td_update_by_hand():
+    values = np.array([0.0, 0.0, 1.0])
+    # entry 0 is visited twice (targets 1 and 0: mean 0.5), entry 2 once (target 0.5 * 1)
+    out = td_update(values, np.array([0, 0, 2]), np.array([1.0, 0.0, 0.0]),
+                    np.array([0.0, 0.0, 1.0]), gamma=0.5, lr=0.5)
+    np.testing.assert_allclose(out, [0.25, 0.0, 0.75])
+    np.testing.assert_array_equal(values, [0.0, 0.0, 1.0])  # the input is left alone
+
+
+@pytest.mark.exercise("6.3")
+def test_td_update_with_step_one_jumps_to_the_mean_target():
+    values = np.array([5.0, -1.0, 2.0, 7.0])
+    out = td_update(values, np.array([3, 1, 3]), np.array([1.0, 2.0, 3.0]),
+                    np.array([2.0, 0.0, 4.0]), gamma=0.5, lr=1.0)
+    np.testing.assert_allclose(out, [5.0, 2.0, 2.0, 3.5])
+
+
+@pytest.mark.exercise("6.3")
+def test_td_update_matches_a_loop_on_random_batches():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=50)
+    index = rng.integers(0, 50, 400)
+    rewards, nxt = rng.random(400), rng.normal(size=400)
+    np.testing.assert_allclose(td_update(values, index, rewards, nxt, 0.7, 0.3),
+                               loop_td_update(values, index, rewards, nxt, 0.7, 0.3))
+
+
+def test_td_update_rejects_bad_input():
+    v = np.zeros(3)
+    with pytest.raises(ValueError, match="point into the table"):
+        td_update(v, np.array([3]), np.ones(1), np.ones(1), 0.5, 0.5)
+    with pytest.raises(ValueError, match="one entry per sample"):
+        td_update(v, np.array([0, 1]), np.ones(1), np.ones(2), 0.5, 0.5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        td_update(v, np.array([0]), np.ones(1), np.ones(1), 0.5, 2.0)
+
+
+# ======================================================================================
+# 6.4 The actor's step
+# ======================================================================================
+
+
+@pytest.mark.exercise("6.4")
+def test_policy_gradient_by_hand():
+    probs = np.full((1, 2, 3), 1 / 3)
+    states = np.array([[[1]]])
+    actions = np.array([[[1]]])
+    grad = policy_gradient(probs, states, actions, np.array([[[2.0]]]))
+    np.testing.assert_allclose(grad[0, 1], [-2 / 3, 4 / 3, -2 / 3])
+    np.testing.assert_array_equal(grad[0, 0], 0.0)  # a state not visited is not touched
+
+
+@pytest.mark.exercise("6.4")
+def test_policy_gradient_sums_steps_and_averages_episodes():
+    probs = np.array([[[0.5, 0.5, 0.0]]])  # the third action is not available
+    states = np.zeros((2, 2, 1), int)
+    actions = np.array([[[0], [0]], [[1], [0]]])
+    weights = np.ones((2, 2, 1))
+    grad = policy_gradient(probs, states, actions, weights)
+    # three times (0.5, -0.5) and once (-0.5, 0.5), over 2 episodes
+    np.testing.assert_allclose(grad[0, 0], [0.5, -0.5, 0.0])
+
+
+@pytest.mark.exercise("6.4")
+def test_policy_gradient_matches_a_loop():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(4, 3, 5))
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    states = rng.integers(0, 3, (6, 4, 4))
+    actions = rng.integers(0, 5, (6, 4, 4))
+    weights = rng.normal(size=(6, 4, 4))
+    np.testing.assert_allclose(policy_gradient(probs, states, actions, weights),
+                               loop_policy_gradient(probs, states, actions, weights))
+
+
+def test_policy_gradient_rejects_bad_input():
+    probs = np.full((2, 4, 3), 1 / 3)
+    s = np.zeros((1, 1, 2), int)
+    with pytest.raises(ValueError, match="share a shape"):
+        policy_gradient(probs, s, s[..., :1], np.zeros((1, 1, 2)))
+    with pytest.raises(ValueError, match="actions must be integer indices"):
+        policy_gradient(probs, s, s + 3, np.zeros((1, 1, 2)))
+    with pytest.raises(ValueError, match="n_users, n_states, n_actions"):
+        policy_gradient(probs[0], s, s, np.zeros((1, 1, 2)))
+
+
+# ======================================================================================
+# The critic's table, policies and training
+# ======================================================================================
+
+
+def test_critic_keys_see_exactly_the_neighbourhood():
+    g = make_grid()
+    for k in (0, 1):
+        critic = TruncatedCritic(g, k, seed=0)
+        rng = np.random.default_rng(k)
+        states = rng.integers(0, g.n_states, (1, g.n_users))
+        actions = np.zeros((1, g.n_users), int)
+        base = critic.hash(states, actions)
+        assert len(set(base[0].tolist())) == g.n_users  # users' keys differ
+        near = neighbourhoods(g.access, k)
+        for j in (0, 13):
+            changed = actions.copy()
+            changed[0, j] = 1  # a different action for user j
+            moved = critic.hash(states, changed)[0] != base[0]
+            np.testing.assert_array_equal(moved, near[:, j])
+
+
+def test_critic_table_inserts_updates_and_counts():
+    g = make_grid()
+    critic = TruncatedCritic(g, 0)
+    keys = critic.hash(np.array([[0] * 24, [1] * 24]), np.zeros((2, 24), int))
+    np.testing.assert_array_equal(critic.lookup(keys), 0.0)
+    critic.update(keys, np.ones((2, 24)), np.zeros((2, 24)), 0.7, 0.5)
+    assert critic.entries == 48
+    np.testing.assert_allclose(critic.lookup(keys), 0.5)
+    critic.update(keys[:1], np.ones((1, 24)), np.zeros((1, 24)), 0.7, 0.5)
+    assert critic.entries == 48
+    np.testing.assert_allclose(critic.lookup(keys), [[0.75] * 24, [0.5] * 24])
+    # full tables: sum over users of (4 states x actions) for k = 0, astronomically more at 1
+    assert critic.possible_entries() == 4 * g.valid.sum()
+    assert TruncatedCritic(g, 1).possible_entries() > 1e20
+
+
+def test_policies_spread_over_valid_actions_only():
+    g = make_grid()
+    probs = policy_probs(np.zeros((24, 4, g.n_actions)), g.valid)
+    np.testing.assert_allclose(probs.sum(-1), 1.0)
+    np.testing.assert_array_equal(probs[~np.broadcast_to(g.valid[:, None], probs.shape)], 0)
+    actions = sample_actions(probs, np.zeros((5000, 24), int), np.random.default_rng(0))
+    assert g.valid[np.arange(24), actions].all()
+    user = int(np.flatnonzero(g.access.sum(1) == 4)[0])  # 9 valid actions
+    freq = np.bincount(actions[:, user], minlength=g.n_actions) / 5000
+    np.testing.assert_allclose(freq, 1 / 9, atol=0.02)
+
+
+def test_training_logs_and_learns():
+    g = make_grid()
+    cfg = SACConfig(k=1, episodes=4000, batch=200, eval_every=2000, eval_episodes=1000)
+    seen = []
+    run = train_sac(g, cfg, seed=0, callback=seen.append)
+    assert run.episodes == [0, 2000, 4000] and seen[-1] == 4000
+    assert run.critic.entries > 0
+    # a uniformly random policy earns about 0.02; a few thousand episodes already help
+    assert run.returns[0] < 0.03 < 0.06 < run.returns[-1]
+
+
+def test_training_is_reproducible_and_checks_its_input():
+    g = make_grid()
+    cfg = SACConfig(k=0, episodes=400, batch=100, eval_every=400, eval_episodes=100)
+    a, b = train_sac(g, cfg, seed=2), train_sac(g, cfg, seed=2)
+    np.testing.assert_array_equal(a.logits, b.logits)
+    assert a.returns == b.returns
+    with pytest.raises(TypeError, match="make_grid"):
+        train_sac("grid")
+    with pytest.raises(TypeError, match="SACConfig"):
+        train_sac(g, {"k": 1})
+    with pytest.raises(ValueError, match="k must be"):
+        SACConfig(k=-1)
+    with pytest.raises(ValueError, match="critic_lr"):
+        SACConfig(critic_lr=1.5)
+    with pytest.raises(ValueError, match="link_prob"):
+        SACConfig(link_prob=2.0)
