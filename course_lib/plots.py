@@ -516,3 +516,135 @@ def plot_primitive_bids(episode: Any, primitive_names: Sequence[str],
     axes[-1, 1].set_xlabel(f"mean bid at step {step + 1}")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 6: the wireless network
+# --------------------------------------------------------------------------------------
+
+K_COLORS = {0: "#7f7f7f", 1: "#1f77b4", 2: "#2ca02c"}
+
+
+def _user_positions(grid: Any) -> np.ndarray:
+    """(n, 2) x, y of every user: spread along the middle of its cell."""
+    u = grid.users_per_cell
+    pos = []
+    for i in range(grid.n_users):
+        r, c = grid.user_cell(i)
+        j = i % u
+        pos.append((c + (j + 1) / (u + 1), r + 0.5))
+    return np.array(pos)
+
+
+def _ap_positions(grid: Any) -> np.ndarray:
+    return np.array([(ap % (grid.width - 1) + 1, ap // (grid.width - 1) + 1)
+                     for ap in range(grid.n_aps)], dtype=float)
+
+
+def draw_network(grid: Any, replay: Any = None, step: int | None = None,
+                 ax: Any | None = None) -> Any:
+    """The grid of cells, users (dots, with their queues) and access points (squares, with
+    their success probability q), a thin line for every user-to-point link. With a
+    ``replay`` and a ``step``: the sends of that step, green when delivered, red when they
+    collided, orange when the channel was free but the send failed or the slot was empty."""
+    ax = _axes(ax, (1.6 * grid.width + 1, 1.6 * grid.height + 0.6))
+    users, aps = _user_positions(grid), _ap_positions(grid)
+    for r in range(grid.height + 1):
+        ax.plot([0, grid.width], [r, r], color="#dddddd", lw=1, zorder=0)
+    for c in range(grid.width + 1):
+        ax.plot([c, c], [0, grid.height], color="#dddddd", lw=1, zorder=0)
+    for i, ap in zip(*np.nonzero(grid.access), strict=True):
+        ax.plot(*zip(users[i], aps[ap], strict=True), color="#cccccc", lw=0.6, zorder=1)
+    ax.scatter(aps[:, 0], aps[:, 1], marker="s", s=160, color="#9467bd", zorder=3)
+    for k, (x, y) in enumerate(aps):
+        ax.annotate(f"q={grid.success_prob[k]:.2f}", (x, y), xytext=(7, 5),
+                    textcoords="offset points", fontsize=7, color="#9467bd")
+    colors = np.full(grid.n_users, "#1f77b4", dtype=object)
+    if replay is not None:
+        t = 0 if step is None else int(step)
+        queues = replay.queues[t]
+        for i in np.flatnonzero(replay.sent[t] >= 0):
+            color = ("#2ca02c" if replay.delivered[t, i] else
+                     "#d62728" if replay.collided[t, i] else "#ff7f0e")
+            colors[i] = color
+            ax.annotate("", aps[replay.sent[t, i]], users[i],
+                        arrowprops={"arrowstyle": "->", "color": color, "lw": 1.8}, zorder=2)
+        for i, (x, y) in enumerate(users):
+            ax.annotate("".join("■" if b else "□" for b in queues[i]), (x, y),
+                        xytext=(0, -11), textcoords="offset points", ha="center",
+                        fontsize=6)
+        ax.set_title(f"step {t}: {int(replay.delivered[t].sum())} delivered, "
+                     f"{int(replay.collided[t].sum())} collided "
+                     f"(■ = packet, slot 0 first)", fontsize=10)
+    ax.scatter(users[:, 0], users[:, 1], s=40, c=list(colors), zorder=4)
+    ax.set_xlim(-0.1, grid.width + 0.1)
+    ax.set_ylim(grid.height + 0.1, -0.1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
+def plot_sac_curves(runs: Sequence[Any], aloha: float | None = None,
+                    ax: Any | None = None) -> Any:
+    """Discounted per-user return against training episodes for every k (mean over seeds,
+    band = the seeds' range), with the tuned benchmark as a horizontal line."""
+    ax = _axes(ax)
+    for k in sorted({r.config.k for r in runs}):
+        mine = [r for r in runs if r.config.k == k]
+        x = np.asarray(mine[0].episodes)
+        y = np.array([r.returns for r in mine])
+        color = K_COLORS.get(k, None)
+        ax.plot(x, y.mean(0), color=color, lw=2,
+                label=f"SAC, k = {k} ({len(mine)} seed{'s' if len(mine) > 1 else ''})")
+        if len(mine) > 1:
+            ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
+    if aloha is not None:
+        ax.axhline(aloha, color="#d62728", ls="--", lw=1.5, label=f"tuned ALOHA ({aloha:.3f})")
+    ax.set_xlabel("training episodes")
+    ax.set_ylabel("discounted return per user")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_critic_size(entries: Mapping[str, float], full: Mapping[str, float],
+                     returns: Mapping[str, float], axes: Sequence[Any] | None = None) -> Any:
+    """Per k: the critic's table size (stored and full, log scale) beside the return."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    keys = sorted(entries)
+    x = np.arange(len(keys))
+    axes[0].bar(x - 0.2, [entries[k] for k in keys], 0.4, label="stored (visited)")
+    axes[0].bar(x + 0.2, [full[k] for k in keys], 0.4, label="a full table", color="#c7c7c7")
+    axes[0].set_yscale("log")
+    axes[0].set_xticks(x, [f"k = {k[1:]}" for k in keys])
+    axes[0].set_ylabel("Q-table entries, all users")
+    axes[0].legend()
+    axes[1].bar(x, [returns[k] for k in keys], color=[K_COLORS.get(int(k[1:])) for k in keys])
+    axes[1].set_xticks(x, [f"k = {k[1:]}" for k in keys])
+    axes[1].set_ylabel("discounted return per user")
+    return axes
+
+
+def plot_mu_decay(decay: Sequence[float], linked: Sequence[float] | None = None,
+                  link_prob: float | None = None, ax: Any | None = None) -> Any:
+    """Mean change of a user's Q when a user h hops away changes, per h (log scale; a change
+    of exactly 0 is drawn at the bottom and labelled)."""
+    ax = _axes(ax, (6, 3.5))
+    series = [("access graph only", decay, "#1f77b4")]
+    if linked is not None:
+        series.append((f"with random links (rho = {link_prob})", linked, "#ff7f0e"))
+    width = 0.8 / len(series)
+    floor = min([v for _, vals, _ in series for v in vals if v > 0], default=1e-6) / 10
+    for s, (label, values, color) in enumerate(series):
+        h = np.arange(1, len(values) + 1) + (s - (len(series) - 1) / 2) * width
+        shown = [v if v > 0 else floor for v in values]
+        ax.bar(h, shown, width, color=color, label=label, bottom=0)
+        for x, v in zip(h, values, strict=True):
+            if v <= 0:
+                ax.annotate("0", (x, floor), ha="center", va="bottom", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(1, len(decay) + 1))
+    ax.set_xlabel("hop distance h between the two users")
+    ax.set_ylabel("mean |change of Q_i|")
+    ax.legend()
+    return ax

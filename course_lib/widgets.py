@@ -10,7 +10,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .auctions import MECHANISMS, as_bid_array, run_auction, utility_curve
-from .plots import MECHANISM_LABELS, plot_auction, plot_strengths_at, plot_utility_vs_bid
+from .plots import (
+    MECHANISM_LABELS,
+    draw_network,
+    plot_auction,
+    plot_strengths_at,
+    plot_utility_vs_bid,
+)
 
 
 class AuctionPlayground:
@@ -165,4 +171,27 @@ class SocietyReplay(_SliderFigure):
         fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), width_ratios=[1.3, 1])
         plot_auction(self.steps[position], self.option_names, axes,
                      title=f"auction {position}")
+        return fig
+
+
+class NetworkReplay(_SliderFigure):
+    """Step through one episode of the wireless network: who sent where, which sends were
+    delivered and which collided, and every user's queue.
+
+    Parameters
+    ----------
+    grid : WirelessGrid
+    replay : EpisodeReplay
+        From ``course_lib.wireless_sac.replay_episode``.
+    """
+
+    def __init__(self, grid: Any, replay: Any) -> None:
+        if len(getattr(replay, "sent", ())) == 0:
+            raise ValueError("replay must be an EpisodeReplay with at least one step")
+        self.grid, self.replay = grid, replay
+        super().__init__(len(replay.sent) - 1, "step", interval=900)
+
+    def draw(self, position: int) -> Any:
+        fig, ax = plt.subplots(figsize=(1.6 * self.grid.width + 1, 1.6 * self.grid.height + 0.6))
+        draw_network(self.grid, self.replay, position, ax=ax)
         return fig

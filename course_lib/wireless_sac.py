@@ -339,3 +339,132 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
         if done % cfg.eval_every < cfg.batch or done >= cfg.episodes:
             evaluate(done)
     return run
+
+
+# --------------------------------------------------------------------------------------
+# Measuring mu-decay and exercise 6.5
+# --------------------------------------------------------------------------------------
+
+
+def _check_sensitivity_args(q_base: Any, q_perturbed: Any, hops: Any,
+                            max_hops: Any) -> dict[str, Any]:
+    a = np.asarray(q_base, dtype=float)
+    b = np.asarray(q_perturbed, dtype=float)
+    h = np.asarray(hops)
+    if a.shape != b.shape or h.shape != a.shape or a.ndim != 1:
+        raise ValueError(f"q_base, q_perturbed and hops must be 1-D arrays of one shape, got "
+                         f"{a.shape}, {b.shape}, {h.shape}")
+    if not np.issubdtype(h.dtype, np.integer):
+        raise ValueError(f"hops must be integers, got {h.dtype}")
+    return {"q_base": a, "q_perturbed": b, "hops": h,
+            "max_hops": check_int("max_hops", max_hops, 1)}
+
+
+@exercise("6.5", title="Sensitivity by hop distance (mu-decay)",
+          validate=_check_sensitivity_args)
+def sensitivity_by_hop(q_base: np.ndarray, q_perturbed: np.ndarray, hops: np.ndarray,
+                       max_hops: int) -> np.ndarray:
+    """How much a user's Q changes when a user h hops away is changed, for h = 1..max_hops.
+
+    Sample m compares user i's Q-value estimate before (``q_base[m]``) and after
+    (``q_perturbed[m]``) the state and action of another user j were replaced;
+    ``hops[m]`` is the hop distance between i and j.
+
+    Returns
+    -------
+    np.ndarray, shape (max_hops,)
+        Entry h - 1 is the mean of ``|q_base - q_perturbed|`` over the samples at distance h
+        (NaN if there are none).
+    """
+    # TODO(exercise 6.5): take absolute differences, then for each h = 1..max_hops average
+    # those whose hop distance is h (np.nan where no sample has that distance).
+    raise NotImplementedError
+
+
+def rollout_q(grid: WirelessGrid, probs: np.ndarray, queues: np.ndarray,
+              actions: np.ndarray, seed: int, link_prob: float = 0.0) -> np.ndarray:
+    """Every user's discounted return over ``grid.horizon`` steps from each copy's start
+    (queues (B, n, d) and first actions (B, n)), then following the policies ``probs``: one
+    sample of Q_i(s, a) per copy, (B, n). Calls with the same ``seed`` and batch size share
+    their random numbers (common random numbers), so two starts that differ in one user
+    differ in their returns only where that difference spread."""
+    env = WirelessNetwork(grid, len(queues), link_prob, seed)
+    env.reset()
+    env.queues[:] = queues
+    rng = np.random.default_rng(seed + 1)
+    total = np.zeros(actions.shape)
+    a = actions
+    for t in range(grid.horizon):
+        q, rewards, _ = env.step(a)
+        total += grid.gamma ** t * rewards
+        a = sample_actions(probs, state_index(q), rng)
+    return total
+
+
+def measure_mu_decay(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
+                     rollouts: int = 100, link_prob: float = 0.0,
+                     seed: int = 0) -> np.ndarray:
+    """Estimate mu-decay for the policies ``probs``: the mean change of user i's Q when the
+    state and action of one user j at hop distance h are redrawn, for h = 1, 2, ...
+
+    Each start draws every user's queue and action at random (queues with a packet in each
+    slot with probability 1/2, actions uniform over the valid ones) and one user j to
+    perturb; Q is averaged over ``rollouts`` rollouts with common random numbers.
+    """
+    starts = check_int("starts", starts, 1)
+    rollouts = check_int("rollouts", rollouts, 1)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
+    n, d = grid.n_users, grid.deadline
+    valid = [np.flatnonzero(grid.valid[i]) for i in range(n)]
+
+    def draw(count: int) -> tuple[np.ndarray, np.ndarray]:
+        queues = (rng.random((count, n, d)) < 0.5).astype(np.uint8)
+        acts = np.stack([rng.choice(valid[i], count) for i in range(n)], 1)
+        return queues, acts
+
+    queues, acts = draw(starts)
+    changed = rng.integers(0, n, starts)
+    new_q, new_a = draw(starts)
+    pert_q, pert_a = queues.copy(), acts.copy()
+    pert_q[np.arange(starts), changed] = new_q[np.arange(starts), changed]
+    pert_a[np.arange(starts), changed] = new_a[np.arange(starts), changed]
+    base = rollout_q(grid, probs, np.repeat(queues, rollouts, 0), np.repeat(acts, rollouts, 0),
+                     seed, link_prob).reshape(starts, rollouts, n).mean(1)
+    pert = rollout_q(grid, probs, np.repeat(pert_q, rollouts, 0),
+                     np.repeat(pert_a, rollouts, 0), seed,
+                     link_prob).reshape(starts, rollouts, n).mean(1)
+    from .envs.wireless import hop_distances
+
+    distance = hop_distances(grid.access)[changed]  # (starts, n): hops from j to every i
+    mask = distance > 0
+    return sensitivity_by_hop(base[mask], pert[mask], distance[mask], int(distance.max()))
+
+
+@dataclass
+class EpisodeReplay:
+    """One episode, step by step: ``queues`` (T + 1, n, d) before each step and after the
+    last; ``sent`` (T, n) the access point each user sent to (-1: waited); ``collided`` and
+    ``delivered`` (T, n) bool."""
+
+    queues: np.ndarray
+    sent: np.ndarray
+    collided: np.ndarray
+    delivered: np.ndarray
+
+
+def replay_episode(grid: WirelessGrid, probs: np.ndarray, seed: int = 0,
+                   link_prob: float = 0.0) -> EpisodeReplay:
+    """Play one episode with the policies ``probs`` (n, S, A) and record every step."""
+    env = WirelessNetwork(grid, 1, link_prob, seed)
+    rng = np.random.default_rng(seed + 1)
+    queues = [env.reset()[0]]
+    sent, collided, delivered = [], [], []
+    for _ in range(grid.horizon):
+        actions = sample_actions(probs, state_index(queues[-1])[None], rng)
+        q, _, _ = env.step(actions)
+        queues.append(q[0])
+        sent.append(env.last.sent[0])
+        collided.append(env.last.collided[0])
+        delivered.append(env.last.delivered[0])
+    return EpisodeReplay(np.stack(queues), np.stack(sent), np.stack(collided),
+                         np.stack(delivered))

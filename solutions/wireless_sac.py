@@ -25,3 +25,10 @@ def policy_gradient(probs: np.ndarray, states: np.ndarray, actions: np.ndarray,
     grad = np.zeros_like(probs)
     np.add.at(grad, (users.ravel(), states.ravel()), terms.reshape(-1, probs.shape[-1]))
     return grad / states.shape[0]
+
+
+def sensitivity_by_hop(q_base: np.ndarray, q_perturbed: np.ndarray, hops: np.ndarray,
+                       max_hops: int) -> np.ndarray:
+    gap = np.abs(q_base - q_perturbed)
+    return np.array([gap[hops == h].mean() if (hops == h).any() else np.nan
+                     for h in range(1, max_hops + 1)])

@@ -117,3 +117,13 @@ def loop_policy_gradient(probs, states, actions, weights):
                 for c in range(grad.shape[2]):
                     grad[i, s, c] += w * ((1.0 if c == a else 0.0) - probs[i][s][c])
     return grad / B
+
+
+def loop_sensitivity(q_base, q_perturbed, hops, max_hops):
+    """Mean absolute change per hop distance, by a loop over samples."""
+    sums, counts = [0.0] * max_hops, [0] * max_hops
+    for a, b, h in zip(q_base, q_perturbed, hops, strict=True):
+        if 1 <= h <= max_hops:
+            sums[h - 1] += abs(float(a) - float(b))
+            counts[h - 1] += 1
+    return np.array([s / c if c else np.nan for s, c in zip(sums, counts, strict=True)])

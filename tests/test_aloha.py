@@ -15,10 +15,9 @@ from course_lib.aloha import (
     access_point_weights,
     aloha_actions,
     aloha_policy,
-    discounted_return,
     tune_aloha,
 )
-from course_lib.envs.wireless import MAX_REACH, WirelessNetwork, make_grid
+from course_lib.envs.wireless import MAX_REACH, WirelessNetwork, discounted_return, make_grid
 
 # ======================================================================================
 # 6.2 The ALOHA-like rule

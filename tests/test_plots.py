@@ -148,3 +148,35 @@ def test_chapter_five_plots():
     fig = plots.plot_primitive_bids(episode, PRIMITIVE_NAMES, rows=[0])
     bars = fig.axes[1].patches
     assert len(bars) == 6 and bars[4].get_width() == pytest.approx(0.9)
+
+
+def test_chapter_six_plots():
+    from course_lib.envs.wireless import make_grid
+    from course_lib.wireless_sac import SACConfig, SACRun, policy_probs, replay_episode
+
+    g = make_grid()
+    ax = plots.draw_network(g)
+    assert len(ax.collections) == 2  # access points and users
+    probs = policy_probs(np.zeros((24, 4, g.n_actions)), g.valid)
+    replay = replay_episode(g, probs, seed=0)
+    assert replay.queues.shape == (g.horizon + 1, 24, 2) and replay.sent.shape == (10, 24)
+    step = int(np.argmax(replay.collided.sum(1)))
+    ax = plots.draw_network(g, replay, step)
+    arrows = [a for a in ax.texts if a.arrow_patch is not None]
+    assert len(arrows) == int((replay.sent[step] >= 0).sum())
+    assert f"{int(replay.collided[step].sum())} collided" in ax.get_title()
+
+    def run(k, seed, returns):
+        return SACRun(SACConfig(k=k), seed, np.zeros(1), None, [0, 100], returns)
+
+    runs = [run(1, 0, [0.0, 0.2]), run(1, 1, [0.0, 0.3]), run(0, 0, [0.0, 0.01])]
+    ax = plots.plot_sac_curves(runs, aloha=0.18)
+    k1 = next(line for line in ax.get_lines() if line.get_label().startswith("SAC, k = 1"))
+    np.testing.assert_allclose(k1.get_ydata(), [0.0, 0.25])
+    assert any("ALOHA" in line.get_label() for line in ax.get_lines())
+    axes = plots.plot_critic_size({"k0": 480, "k1": 2e6}, {"k0": 480, "k1": 1e24},
+                                  {"k0": 0.01, "k1": 0.25})
+    assert [p.get_height() for p in axes[1].patches] == [0.01, 0.25]
+    ax = plots.plot_mu_decay([1e-3, 1e-5, 0.0], [1e-3, 5e-4, 0.0], 0.2)
+    assert len(ax.patches) == 6
+    assert [t.get_text() for t in ax.texts] == ["0", "0"]

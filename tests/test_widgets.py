@@ -64,3 +64,23 @@ def test_society_replay_follows_its_slider(monkeypatch):
     with pytest.raises(ValueError, match="render=True"):
         widgets.SocietyReplay(run_society_episode(OptionSociety(50, 3, 2), env, seed=1),
                               OPTION_NAMES)
+
+
+def test_network_replay_follows_its_slider(monkeypatch):
+    import numpy as np
+
+    import course_lib.widgets as widgets
+    from course_lib.envs.wireless import make_grid
+    from course_lib.wireless_sac import policy_probs, replay_episode
+
+    drawn = []
+    monkeypatch.setattr(widgets, "draw_network",
+                        lambda grid, replay, step, ax=None: drawn.append(step))
+    g = make_grid()
+    replay = replay_episode(g, policy_probs(np.zeros((24, 4, g.n_actions)), g.valid), seed=0)
+    view = widgets.NetworkReplay(g, replay)
+    assert view.slider.max == g.horizon - 1 and drawn == [0]
+    view.slider.value = 7
+    assert drawn == [0, 7]
+    with pytest.raises(ValueError, match="EpisodeReplay"):
+        widgets.NetworkReplay(g, None)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from oracles import loop_policy_gradient, loop_td_update
+from oracles import loop_policy_gradient, loop_sensitivity, loop_td_update
 
 from course_lib.envs.wireless import make_grid, neighbourhoods
 from course_lib.wireless_sac import (
     SACConfig,
     TruncatedCritic,
+    measure_mu_decay,
     policy_gradient,
     policy_probs,
+    rollout_q,
     sample_actions,
+    sensitivity_by_hop,
     td_update,
     train_sac,
 )
@@ -113,6 +116,64 @@ def test_policy_gradient_rejects_bad_input():
         policy_gradient(probs, s, s + 3, np.zeros((1, 1, 2)))
     with pytest.raises(ValueError, match="n_users, n_states, n_actions"):
         policy_gradient(probs[0], s, s, np.zeros((1, 1, 2)))
+
+
+# ======================================================================================
+# 6.5 Sensitivity by hop distance
+# ======================================================================================
+
+
+@pytest.mark.exercise("6.5")
+def test_sensitivity_by_hand():
+    out = sensitivity_by_hop(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.5, 2.0, 2.0, 4.0]),
+                             np.array([1, 1, 2, 3]), 4)
+    np.testing.assert_allclose(out[:3], [0.25, 1.0, 0.0])
+    assert out.shape == (4,) and np.isnan(out[3])
+
+
+@pytest.mark.exercise("6.5")
+def test_sensitivity_matches_a_loop():
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=300), rng.normal(size=300)
+    hops = rng.integers(1, 5, 300)
+    np.testing.assert_allclose(sensitivity_by_hop(a, b, hops, 4),
+                               loop_sensitivity(a, b, hops, 4))
+
+
+def test_sensitivity_rejects_bad_input():
+    with pytest.raises(ValueError, match="one shape"):
+        sensitivity_by_hop(np.zeros(3), np.zeros(2), np.zeros(3, int), 2)
+    with pytest.raises(ValueError, match="integers"):
+        sensitivity_by_hop(np.zeros(3), np.zeros(3), np.zeros(3), 2)
+
+
+def packet_driven_probs(g):
+    """A policy that depends on the state: with a packet, send the most urgent one with
+    probability 1/2, to one of the user's access points at random; without, wait."""
+    probs = np.zeros((g.n_users, g.n_states, g.n_actions))
+    probs[:, :, 0] = 1.0
+    reach = g.access.sum(1)
+    for s in range(1, g.n_states):
+        slot = (s & -s).bit_length() - 1  # lowest occupied slot
+        probs[:, s, 0] = 0.5
+        for i in range(g.n_users):
+            probs[i, s, 1 + slot * 4:1 + slot * 4 + reach[i]] = 0.5 / reach[i]
+    return probs
+
+
+def test_rollouts_share_random_numbers_and_changes_spread_with_distance():
+    g = make_grid()
+    probs = packet_driven_probs(g)
+    rng = np.random.default_rng(0)
+    queues = (rng.random((50, 24, 2)) < 0.5).astype(np.uint8)
+    actions = np.zeros((50, 24), int)
+    a = rollout_q(g, probs, queues, actions, seed=4)
+    np.testing.assert_array_equal(a, rollout_q(g, probs, queues, actions, seed=4))
+    decay = measure_mu_decay(g, probs, starts=200, rollouts=50, seed=0)
+    assert decay.shape == (3,) and (decay >= 0).all()
+    assert decay[0] > 10 * decay[1] > 0 and decay[1] >= decay[2]  # further matters less
+    linked = measure_mu_decay(g, probs, starts=200, rollouts=50, seed=0, link_prob=0.3)
+    assert linked[1] > 3 * decay[1]  # random links carry influence further
 
 
 # ======================================================================================

@@ -15,6 +15,7 @@ EXPERIMENTS: dict[str, str] = {
     "society": "course_lib.experiments.society",
     "minigrid-transfer": "course_lib.experiments.minigrid_transfer",
     "mnist-analogy": "course_lib.experiments.mnist_analogy",
+    "wireless-sac": "course_lib.experiments.wireless_sac",
 }
 
 

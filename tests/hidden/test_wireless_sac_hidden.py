@@ -61,3 +61,25 @@ def test_hidden_policy_gradient_many_users_matches_loop():
     weights = rng.random((7, 11, 24))
     np.testing.assert_allclose(policy_gradient(probs, states, actions, weights),
                                loop_policy_gradient(probs, states, actions, weights))
+
+
+@pytest.mark.exercise("6.5")
+def test_hidden_sensitivity_ignores_far_samples_and_uses_absolute_values():
+    from course_lib.wireless_sac import sensitivity_by_hop
+
+    out = sensitivity_by_hop(np.array([0.0, 0.0, 0.0, 5.0]), np.array([1.0, -3.0, 2.0, 0.0]),
+                             np.array([2, 2, 1, 7]), 3)
+    assert np.isnan(out[2])
+    np.testing.assert_allclose(out[:2], [2.0, 2.0])
+
+
+@pytest.mark.exercise("6.5")
+def test_hidden_sensitivity_large_input_matches_loop():
+    from oracles import loop_sensitivity
+
+    from course_lib.wireless_sac import sensitivity_by_hop
+
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=5000), rng.normal(size=5000)
+    hops = rng.integers(1, 9, 5000)
+    np.testing.assert_allclose(sensitivity_by_hop(a, b, hops, 6), loop_sensitivity(a, b, hops, 6))

@@ -1,0 +1,52 @@
+"""Chapter 6's headline experiment (course_lib/experiments/wireless_sac.py), quick mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from course_lib import exercises
+from course_lib.experiments import EXPERIMENTS, get_experiment, wireless_sac
+
+pytestmark = pytest.mark.skipif(not exercises.solutions_available(),
+                                reason="needs reference solutions")
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    with exercises.use_reference("all"):  # module-scoped: set up before the per-test switch
+        return get_experiment("wireless-sac").run(quick=True, seed=0)
+
+
+def test_registered_under_its_cli_name():
+    assert EXPERIMENTS["wireless-sac"].endswith("wireless_sac")
+    assert wireless_sac.BUDGETS["full"]["seeds"] >= 3
+
+
+def test_metric_names_are_the_documented_interface(metrics):
+    assert set(metrics) >= {"returns", "aloha_send_prob", "episodes", "q_table_entries",
+                            "mu_decay", "wall_s"}
+    assert set(metrics["returns"]) == {"k0", "k1", "k2", "aloha"}
+    assert set(metrics["q_table_entries"]) == {"k0", "k1", "k2"}
+    assert metrics["episodes"] == wireless_sac.BUDGETS["quick"]["episodes"]
+    assert 0.0 < metrics["aloha_send_prob"] < 1.0
+    assert len(metrics["mu_decay"]) == 3 and len(metrics["mu_decay_links"]) == 3
+    assert set(metrics["returns_links"]) == {"k0", "k1", "k2", "aloha"}
+    assert metrics["seeds"] == [0]
+    json.dumps(metrics)  # serialisable
+
+
+def test_quick_mode_k1_beats_the_tuned_benchmark(metrics):
+    returns = metrics["returns"]
+    assert returns["k1"] > returns["aloha"] > returns["k0"], returns
+    entries = metrics["q_table_entries"]
+    assert entries["k0"] < entries["k1"]  # the critic grows with the neighbourhood
+    full = metrics["q_table_full"]
+    assert full["k0"] < 1e4 < 1e20 < full["k1"] < full["k2"]
+
+
+def test_quick_mode_measures_mu_decay(metrics):
+    decay, linked = metrics["mu_decay"], metrics["mu_decay_links"]
+    assert decay[0] > 10 * decay[1]          # influence fades fast with distance
+    assert linked[1] > decay[1]               # random links carry it further
