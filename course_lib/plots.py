@@ -638,9 +638,10 @@ def plot_mu_decay(decay: Sequence[float], linked: Sequence[float] | None = None,
     for s, (label, values, color) in enumerate(series):
         h = np.arange(1, len(values) + 1) + (s - (len(series) - 1) / 2) * width
         shown = [v if v > 0 else floor for v in values]
-        ax.bar(h, shown, width, color=color, label=label, bottom=0)
-        for x, v in zip(h, values, strict=True):
-            if v <= 0:
+        bars = ax.bar(h, shown, width, color=color, label=label, bottom=0)
+        for bar, x, v in zip(bars, h, values, strict=True):
+            if v <= 0:  # nothing measured: a faint stub labelled 0
+                bar.set_alpha(0.25)
                 ax.annotate("0", (x, floor), ha="center", va="bottom", fontsize=8)
     ax.set_yscale("log")
     ax.set_xticks(np.arange(1, len(decay) + 1))
