@@ -239,8 +239,8 @@ class WirelessNetwork:
     ``reset()`` returns the queues, (n_copies, n_users, d) uint8. ``step(actions)`` takes
     action indices (n_copies, n_users) into ``grid.actions`` and returns the next queues,
     the rewards (n_copies, n_users) and whether the episode (``horizon`` steps, by default
-    ``grid.horizon``) ended;
-    ``last`` holds the step's ``StepRecord``. All copies start and end together.
+    ``grid.horizon``) ended; ``last`` holds the step's ``StepRecord``. All copies start and
+    end together.
     """
 
     def __init__(self, grid: WirelessGrid, n_copies: int = 1, link_prob: float = 0.0,
@@ -252,8 +252,10 @@ class WirelessNetwork:
         self.n_copies = check_int("n_copies", n_copies, 1)
         self.link_prob = _check_probability("link_prob", link_prob)
         self.rng = np.random.default_rng(check_int("seed", seed, 0))
-        distances = hop_distances(grid.access)
-        self.two_hop = np.argwhere(np.triu(distances == 2))  # (pairs, 2) candidate links
+        # pairs of users two hops apart, the candidates for random links (only needed, and
+        # only computed, when links are on)
+        self.two_hop = (np.argwhere(np.triu(hop_distances(grid.access) == 2))
+                        if self.link_prob > 0 else np.zeros((0, 2), int))
         self.queues = np.zeros((self.n_copies, grid.n_users, grid.deadline), np.uint8)
         self.t = 0
         self.last: StepRecord | None = None
