@@ -65,8 +65,10 @@ def test_mismatched_cache_says_how_to_retrain(data, classifier, tmp_path):
 
 
 def test_single_env_passes_gymnasiums_checker(data, classifier):
-    env = MnistAnalogyEnv(data=data, classifier=classifier, render_mode="rgb_array")
-    check_env(env, skip_render_check=False)
+    made = gym.make(ENV_ID, data=data, classifier=classifier, render_mode="rgb_array")
+    check_env(made.unwrapped, skip_render_check=False)  # through gym.make: it has a spec
+    env = made.unwrapped
+    assert isinstance(env, MnistAnalogyEnv)
     obs, info = env.reset(seed=3)
     assert obs.shape == (1, 64, 64) and 0 <= info["label"] <= 9
     _, reward, terminated, _, _ = env.step(0)
