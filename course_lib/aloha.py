@@ -15,7 +15,7 @@ import numpy as np
 
 from .envs.wireless import MAX_REACH, Policy, WirelessGrid, discounted_return
 from .exercises import exercise
-from .validation import check_float
+from .validation import check_unit
 
 SEND_PROBS = tuple(round(0.05 * k, 2) for k in range(20))  # 0, 0.05, ..., 0.95
 
@@ -44,9 +44,7 @@ def _check_aloha_args(queues: Any, weights: Any, p_send: Any, rng: Any) -> dict[
     w = np.asarray(weights, dtype=float)
     if w.shape != (q.shape[1], MAX_REACH):
         raise ValueError(f"weights must have shape ({q.shape[1]}, {MAX_REACH}), got {w.shape}")
-    p = check_float("p_send", p_send, non_negative=True)
-    if p > 1:
-        raise ValueError(f"p_send must be a probability in [0, 1], got {p}")
+    p = check_unit("p_send", p_send)
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
     return {"queues": q.astype(np.uint8), "weights": w, "p_send": p, "rng": rng}

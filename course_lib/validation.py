@@ -32,6 +32,14 @@ def check_float(name: str, value: Any, *, positive: bool = False,
     return value
 
 
+def check_unit(name: str, value: Any, *, positive: bool = False) -> float:
+    """A number in [0, 1] (in (0, 1] with ``positive``): a probability, a discount, a step."""
+    value = check_float(name, value, positive=positive, non_negative=True)
+    if value > 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    return value
+
+
 def as_float_array(x: Any, name: str) -> np.ndarray:
     """``x`` as a float array, or a ``TypeError`` naming ``name`` when it is not numeric."""
     if isinstance(x, (str, bytes)) or x is None:

@@ -46,7 +46,7 @@ from .envs.wireless import (
     state_index,
 )
 from .exercises import exercise
-from .validation import check_float, check_int
+from .validation import check_float, check_int, check_unit
 
 # --------------------------------------------------------------------------------------
 # The truncated critic: a table over the configurations of each k-hop neighbourhood
@@ -141,10 +141,8 @@ def _check_td_args(values: Any, index: Any, rewards: Any, next_values: Any, gamm
     nxt = np.asarray(next_values, dtype=float)
     if r.shape != idx.shape or nxt.shape != idx.shape:
         raise ValueError("index, rewards and next_values must have one entry per sample")
-    gamma = check_float("gamma", gamma, non_negative=True)
-    lr = check_float("lr", lr, positive=True)
-    if gamma > 1 or lr > 1:
-        raise ValueError("gamma and lr must lie in [0, 1]")
+    gamma = check_unit("gamma", gamma)
+    lr = check_unit("lr", lr, positive=True)
     return {"values": v, "index": idx, "rewards": r, "next_values": nxt, "gamma": gamma,
             "lr": lr}
 
@@ -265,13 +263,9 @@ class SACConfig:
         check_int("k", self.k, 0)
         for name in ("episodes", "batch", "eval_every", "eval_episodes"):
             check_int(name, getattr(self, name), 1)
-        critic_lr = check_float("critic_lr", self.critic_lr, positive=True)
-        if critic_lr > 1:
-            raise ValueError(f"critic_lr must lie in (0, 1], got {critic_lr}")
+        check_unit("critic_lr", self.critic_lr, positive=True)
         check_float("actor_lr", self.actor_lr, positive=True)
-        link = check_float("link_prob", self.link_prob, non_negative=True)
-        if link > 1:
-            raise ValueError(f"link_prob must be a probability, got {link}")
+        check_unit("link_prob", self.link_prob)
 
 
 @dataclass

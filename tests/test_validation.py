@@ -53,3 +53,17 @@ def test_check_choice_and_schedule():
         check_schedule("sigma", 0.1)
     with pytest.raises(ValueError, match=r"sigma\[1\]"):
         check_schedule("sigma", (0.1, 0.0))
+
+
+def test_check_unit_accepts_the_unit_interval_only():
+    from course_lib.validation import check_unit
+
+    assert check_unit("p", 0) == 0.0 and check_unit("p", np.float32(1.0)) == 1.0
+    with pytest.raises(ValueError, match=r"p must lie in \[0, 1\], got 1.5"):
+        check_unit("p", 1.5)
+    with pytest.raises(ValueError, match="p must be >= 0"):
+        check_unit("p", -0.1)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        check_unit("lr", 0.0, positive=True)
+    with pytest.raises(TypeError, match="number"):
+        check_unit("p", "half")

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..exercises import exercise
-from ..validation import check_float, check_int
+from ..validation import check_int, check_unit
 
 MAX_REACH = 4  # access points a user can reach at most (a cell with four interior corners)
 # A policy maps queues (copies, users, d) and a random generator to actions (copies, users).
@@ -90,13 +90,6 @@ class WirelessGrid:
         return divmod(cell, self.width)
 
 
-def _check_probability(name: str, value: Any) -> float:
-    value = check_float(name, value, non_negative=True)
-    if value > 1:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
-    return value
-
-
 def access_matrix(height: int, width: int, users_per_cell: int) -> np.ndarray:
     """(n_users, n_aps) bool: access point (r, c), r < height - 1 and c < width - 1, sits at
     the lower-right corner of cell (r, c) and serves the users of cells (r, c), (r, c + 1),
@@ -122,8 +115,8 @@ def make_grid(height: int = 3, width: int = 4, users_per_cell: int = 2, deadline
     ``seed``), one probability for every access point, or an array of them."""
     access = access_matrix(height, width, users_per_cell)
     deadline = check_int("deadline (d)", deadline, 1)
-    arrival_prob = _check_probability("arrival_prob", arrival_prob)
-    gamma = _check_probability("gamma", gamma)
+    arrival_prob = check_unit("arrival_prob", arrival_prob)
+    gamma = check_unit("gamma", gamma)
     horizon = check_int("horizon", horizon, 1)
     n_aps = access.shape[1]
     if isinstance(success_prob, str):
@@ -250,7 +243,7 @@ class WirelessNetwork:
         self.grid = grid
         self.horizon = grid.horizon if horizon is None else check_int("horizon", horizon, 1)
         self.n_copies = check_int("n_copies", n_copies, 1)
-        self.link_prob = _check_probability("link_prob", link_prob)
+        self.link_prob = check_unit("link_prob", link_prob)
         self.rng = np.random.default_rng(check_int("seed", seed, 0))
         # pairs of users two hops apart, the candidates for random links (only needed, and
         # only computed, when links are on)
