@@ -3,6 +3,7 @@
 #   make test       set up .venv and run the whole test suite (what CI runs)
 #   make notebooks  re-execute every notebook in full mode and save it with its outputs
 #   make lint       ruff on the Python sources
+#   make release    write the student copy to dist/student and check that it is clean
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.course-installed
 # The environment CI and `make test` use: reference solutions on, small budgets, no display.
 TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: setup lab test lint notebooks clean
+.PHONY: setup lab test lint notebooks release clean
 
 setup: $(STAMP)
 
@@ -34,6 +35,9 @@ test: $(STAMP) lint
 
 notebooks: $(STAMP)
 	COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=0 $(BIN)/python scripts/build_notebooks.py
+
+release: $(STAMP)
+	$(BIN)/python -m course_lib.release --out dist/student
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

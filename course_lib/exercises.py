@@ -87,6 +87,8 @@ class Exercise:
 
     def reference(self) -> Callable[..., Any]:
         """The reference implementation (raises ReferenceUnavailableError in a student copy)."""
+        if not solutions_available():
+            raise ReferenceUnavailableError(_NO_SOLUTIONS)
         try:
             module = importlib.import_module(self.reference_module)
         except ModuleNotFoundError as err:
@@ -283,11 +285,17 @@ def use_reference(*exercise_ids: str, on: bool = True) -> _Restore:
 
 
 def solutions_available() -> bool:
-    """Whether this copy of the course contains the reference solutions."""
+    """Whether this copy of the course contains the reference solutions: a ``solutions``
+    package beside this ``course_lib`` (one found elsewhere, e.g. an instructor's editable
+    install seen from a student copy, does not count)."""
     try:
-        return importlib.util.find_spec("solutions") is not None
+        spec = importlib.util.find_spec("solutions")
     except (ImportError, ValueError):  # e.g. sys.modules["solutions"] is None
         return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    return any(Path(place).resolve().parent == PACKAGE_DIR.resolve().parent
+               for place in spec.submodule_search_locations)
 
 
 def references_in_use() -> list[str]:

@@ -1,0 +1,209 @@
+"""Build the student copy of the course, and prove that it gives nothing away.
+
+    python -m course_lib.release [--out dist/student]     (or: make release)
+
+The student copy holds ``course_lib`` (every exercise a stub, as in the repository), the
+notebooks with the outputs of every cell from the first ``check(...)`` cell on cleared (those
+outputs were computed with the reference solutions), the public tests, the data files, the
+README, the requirements and a ``pyproject.toml`` and ``Makefile`` of its own. It has no
+``solutions/``, no ``tests/hidden/``, and none of the maintainers' tests (the exercise
+mechanism and notebook-format tests need the solutions).
+
+``check_release`` inspects a built copy with the AST, not by searching text: every
+``@exercise`` function must be a stub, and no function body of ``solutions/`` and no file of
+``solutions/`` or ``tests/hidden/`` may appear anywhere in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+from .exercises import _exercise_decorator, _is_stub_body
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO_ROOT / "dist" / "student"
+MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py")
+TOP_FILES = ("README.md", "requirements.txt", "LICENSE")
+MARKER = ".student-release"
+
+BANNER = """> **Student copy.** Exercises are stubs for you to fill in; reference solutions and
+> hidden tests are not included. Check an exercise with `check("x.y")` in a notebook or
+> `pytest tests -m exercise` in a terminal.
+
+"""
+
+PYPROJECT = """[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "markets-of-agents-student"
+version = "0.1.0"
+description = "Markets of Agents (student copy)"
+requires-python = ">=3.10"
+dependencies = ["numpy>=1.24", "matplotlib>=3.7", "tqdm>=4.65"]
+
+[tool.setuptools.packages.find]
+include = ["course_lib*"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+markers = [
+    "exercise(*ids): the exercise or exercises a test checks (used by course_lib.check)",
+]
+filterwarnings = ["ignore::DeprecationWarning:jupyter_client.*",
+                  "ignore::DeprecationWarning:pettingzoo.*"]
+"""
+
+MAKEFILE = """# Student copy: set up, open the notebooks, check your exercises.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.course-installed
+
+.PHONY: setup lab test
+setup: $(STAMP)
+$(STAMP): requirements.txt pyproject.toml
+\ttest -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+\t$(BIN)/python -m pip install --quiet -r requirements.txt
+\t$(BIN)/python -m pip install --quiet --no-deps -e .
+\ttouch $@
+lab: $(STAMP)
+\t$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+test: $(STAMP)
+\tCOURSE_LIB_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests -m exercise
+"""
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def _strip_notebook(src: Path, dst: Path) -> int:
+    """Copy a notebook, clearing the outputs of every code cell from the first cell that
+    calls ``check(`` on. Returns how many cells were cleared."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    clearing, cleared = False, 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        clearing = clearing or "check(" in cell.source
+        if clearing:
+            cell.outputs, cell.execution_count = [], None
+            cleared += 1
+    nbformat.write(nb, dst)
+    return cleared
+
+
+def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
+    """Write the student copy to ``out`` (replacing what is there) and return ``out``."""
+    out, root = Path(out), Path(root)
+    # Only an empty folder or an earlier release (it carries MARKER) may be replaced.
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ValueError(f"{out} exists and is not an earlier student release; choose an "
+                         f"empty or new folder")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / MARKER).write_text("built by python -m course_lib.release\n", encoding="utf-8")
+    _copy_tree(root / "course_lib", out / "course_lib")
+    (out / "data").mkdir()
+    for path in sorted((root / "data").iterdir()):
+        if path.is_file():
+            shutil.copy2(path, out / "data" / path.name)
+    (out / "tests").mkdir()
+    for path in sorted((root / "tests").glob("*.py")):
+        if path.name not in MAINTAINER_TESTS:
+            shutil.copy2(path, out / "tests" / path.name)
+    (out / "notebooks").mkdir()
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        _strip_notebook(path, out / "notebooks" / path.name)
+    for name in TOP_FILES:
+        if (root / name).exists():
+            shutil.copy2(root / name, out / name)
+    readme = out / "README.md"
+    if readme.exists():
+        readme.write_text(BANNER + readme.read_text(encoding="utf-8"), encoding="utf-8")
+    (out / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (out / "Makefile").write_text(MAKEFILE, encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Proving the release clean
+# --------------------------------------------------------------------------------------
+
+
+def _function_bodies(tree: ast.AST) -> dict[str, str]:
+    """ast.dump of every function body (docstring left out), keyed by a readable name."""
+    bodies = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                body = body[1:]
+            if body:
+                bodies[f"{node.name} (line {node.lineno})"] = ast.dump(ast.Module(body, []))
+    return bodies
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
+    """Every problem found in the student copy at ``out`` (an empty list: it is clean)."""
+    out, root = Path(out), Path(root)
+    problems = []
+    for forbidden in ("solutions", "tests/hidden"):
+        if (out / forbidden).exists():
+            problems.append(f"{forbidden}/ is in the release")
+    secret_files = {_digest(p): p.relative_to(root) for folder in ("solutions", "tests/hidden")
+                    for p in (root / folder).rglob("*.py") if p.stat().st_size > 0
+                    and p.name != "__init__.py"}
+    secret_bodies = {}
+    for path in (root / "solutions").rglob("*.py"):
+        for name, dump in _function_bodies(ast.parse(path.read_text(encoding="utf-8"))).items():
+            secret_bodies[dump] = f"{path.relative_to(root)}: {name}"
+    exercises = 0
+    for path in sorted(out.rglob("*.py")):
+        rel = path.relative_to(out)
+        if _digest(path) in secret_files:
+            problems.append(f"{rel} is a copy of {secret_files[_digest(path)]}")
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(rel))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and _exercise_decorator(node):
+                exercises += 1
+                if not _is_stub_body(node.body):
+                    problems.append(f"{rel}: exercise function {node.name} is not a stub")
+        for name, dump in _function_bodies(tree).items():
+            if dump in secret_bodies:
+                problems.append(f"{rel}: {name} has the body of {secret_bodies[dump]}")
+    if exercises == 0:
+        problems.append("no exercise functions found in the release")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.release",
+                                     description="Build and check the student copy.")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    out = build_release(args.out)
+    problems = check_release(out)
+    for problem in problems:
+        print("PROBLEM:", problem)
+    print(f"student copy written to {out}: " + ("clean" if not problems else
+                                                 f"{len(problems)} problem(s)"))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
