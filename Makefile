@@ -4,6 +4,7 @@
 #   make notebooks  re-execute every notebook in full mode and save it with its outputs
 #   make lint       ruff on the Python sources
 #   make release    write the student copy to dist/student and check that it is clean
+#   make grade      grade every submission in SUBMISSIONS=dir/ into grades/ (CSV + reports)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.course-installed
 # The environment CI and `make test` use: reference solutions on, small budgets, no display.
 TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: setup lab test lint notebooks release clean
+.PHONY: setup lab test lint notebooks release grade clean
 
 setup: $(STAMP)
 
@@ -38,6 +39,10 @@ notebooks: $(STAMP)
 
 release: $(STAMP)
 	$(BIN)/python -m course_lib.release --out dist/student
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=dir/"; exit 2)
+	$(BIN)/python -m course_lib.grade --batch $(SUBMISSIONS) --out-dir grades --hidden
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

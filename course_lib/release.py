@@ -27,7 +27,8 @@ from .exercises import _exercise_decorator, _is_stub_body
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dist" / "student"
-MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py")
+MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py",
+                    "test_grade.py", "grading_fixtures.py")
 TOP_FILES = ("README.md", "requirements.txt", "LICENSE")
 MARKER = ".student-release"
 

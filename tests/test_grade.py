@@ -1,0 +1,146 @@
+"""The autograder (course_lib/grade.py) on fixture submissions: correct, empty, partial and
+hostile ones. Maintainers' test: the submissions are built from solutions/."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from grading_fixtures import make_submission
+
+from course_lib.exercises import catalog, solutions_available
+from course_lib.grade import (
+    grade,
+    grade_folder,
+    load_points,
+    to_gradescope,
+    to_markdown,
+)
+
+pytestmark = pytest.mark.skipif(not solutions_available(), reason="needs the repository copy")
+POINTS = load_points()
+FULL = sum(POINTS.values())
+
+
+def by_id(result):
+    return {e.id: e.score for e in result.exercises}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    return tmp_path_factory.mktemp("submissions")
+
+
+def test_points_cover_every_exercise():
+    assert set(POINTS) == {row["id"] for row in catalog()}
+    assert all(p > 0 for p in POINTS.values())
+
+
+def test_a_correct_submission_scores_everything_public_and_hidden(work):
+    result = grade(make_submission(work / "correct"), hidden=True)
+    assert result.error == "" and result.score == FULL == result.max_score
+    assert all(e.total["hidden"] > 0 for e in result.exercises)
+    report = to_gradescope(result)
+    assert report["score"] == FULL
+    assert {t["visibility"] for t in report["tests"]} == {"visible", "after_published"}
+    assert sum(t["max_score"] for t in report["tests"]) == pytest.approx(FULL)
+    json.dumps(report)
+    assert to_markdown(result).startswith(f"# Grade: {FULL:g} / {FULL:g}")
+
+
+def test_an_empty_submission_scores_nothing(work):
+    (work / "empty" / "course_lib").mkdir(parents=True)
+    result = grade(work / "empty")
+    assert result.score == 0 and result.modules == []
+    assert "1.1" in to_markdown(result)
+
+
+def test_a_partial_submission_earns_exactly_its_exercises(work):
+    solved = {"1.1", "1.2", "3.1", "6.3"}
+    result = grade(make_submission(work / "partial", solved))
+    scores = by_id(result)
+    assert {i for i, s in scores.items() if s > 0} == solved
+    assert result.score == sum(POINTS[i] for i in solved)
+
+
+def test_a_zip_is_graded_like_a_folder(work):
+    folder = make_submission(work / "zipped", {"2.1"})
+    archive = work / "zipped.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in folder.rglob("*.py"):
+            z.write(path, Path("student") / path.relative_to(folder))
+    assert by_id(grade(archive))["2.1"] == POINTS["2.1"]
+
+
+def test_a_crash_at_import_still_yields_results(work):
+    sub = make_submission(work / "crash", extra={
+        "course_lib/wireless_sac.py": 'raise RuntimeError("boom at import")\n'})
+    result = grade(sub)
+    scores = by_id(result)
+    for ex in ("6.3", "6.4", "6.5"):
+        assert scores[ex] == 0
+    assert scores["1.1"] == POINTS["1.1"]  # what does not import the broken module works
+
+
+def test_hostile_submissions_lose_only_what_they_broke(work):
+    sub = make_submission(work / "hostile", extra={
+        # 3.2 never returns
+        "course_lib/society.py": "def society_auction(bids):\n    while True:\n        pass\n",
+        # 1.1 floods the output and 4.4 allocates without bound
+        "course_lib/auctions.py": (
+            "import sys as _sys\n_real = first_price_auction\n"
+            "def first_price_auction(bids):\n"
+            "    for _ in range(200):\n        _sys.stdout.write('x' * 10**6)\n"
+            "    return _real(bids)\n"),
+        "course_lib/transfer.py": (
+            "def weight_shift(before, after, threshold=0.01):\n"
+            "    import numpy as _np\n    return _np.ones(10**12)\n"),
+        # 6.1 replaces the judge: numpy's assert_array_equal accepts anything afterwards
+        "course_lib/envs/wireless.py": (
+            "_real_neighbourhoods = neighbourhoods\n"
+            "def neighbourhoods(access, k):\n"
+            "    import numpy.testing as _t\n"
+            "    _t.assert_array_equal = lambda *a, **k: None\n"
+            "    return _real_neighbourhoods(access, k) & False\n"),
+    })
+    result = grade(sub, per_test=3.0)
+    scores = by_id(result)
+    for broken in ("1.1", "3.2", "4.4", "6.1"):
+        assert scores[broken] == 0, (broken, result.exercises)
+    for fine in ("1.2", "2.1", "3.1", "4.1", "5.1", "6.2", "6.3"):
+        assert scores[fine] == POINTS[fine], fine
+    assert result.seconds < 300
+
+
+def test_deleting_the_test_files_costs_the_tamperer_and_nobody_else(tmp_path):
+    batch = tmp_path / "batch"
+    make_submission(batch / "a_tamperer", extra={
+        "course_lib/aloha.py": (
+            "import glob as _g, os as _o\n"
+            "for _p in _g.glob('tests/test_*.py'):\n"
+            "    _o.remove(_p)\n")})
+    make_submission(batch / "b_honest", {"1.1"})
+    grade_folder(batch, tmp_path / "grades")
+    tamperer = json.loads((tmp_path / "grades" / "a_tamperer.json").read_text())
+    honest = json.loads((tmp_path / "grades" / "b_honest.json").read_text())
+    # the tests deleted before they were collected earn nothing ...
+    assert tamperer["score"] < FULL / 2
+    # ... while the repository's tests and the next student's grading are untouched
+    assert (Path(__file__).parent / "test_auctions.py").exists()
+    assert honest["score"] == POINTS["1.1"]
+
+
+def test_grading_a_folder_of_submissions_writes_one_csv_and_reports(work, tmp_path):
+    batch = tmp_path / "batch"
+    make_submission(batch / "ada", {"1.1"})
+    (batch / "bob").mkdir()  # no course_lib at all
+    (batch / "notes.txt").write_text("ignored")
+    csv_path = grade_folder(batch, tmp_path / "grades")
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("student,score,max_score,1.1")
+    assert rows[1].startswith(f"ada,{POINTS['1.1']}")
+    assert rows[2].startswith("bob,0") and "no course_lib" in rows[2]
+    assert (tmp_path / "grades" / "ada.md").exists()
+    assert (tmp_path / "grades" / "bob.json").exists()
