@@ -45,6 +45,13 @@ def test_release_holds_what_a_learner_needs_and_nothing_else(release):
     assert (release / "README.md").read_text().startswith("> **Student copy.**")
 
 
+def test_every_notebook_is_in_the_release_and_opens(release):
+    names = sorted(p.name for p in (REPO_ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(p.name for p in (release / "notebooks").glob("*.ipynb")) == names
+    for name in names:
+        nbformat.validate(nbformat.read(release / "notebooks" / name, as_version=4))
+
+
 def test_notebook_outputs_are_cleared_from_the_first_check_cell_on(release):
     original = nbformat.read(REPO_ROOT / "notebooks/01_vickrey_auction.ipynb", as_version=4)
     copy = nbformat.read(release / "notebooks/01_vickrey_auction.ipynb", as_version=4)
