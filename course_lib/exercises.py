@@ -40,7 +40,14 @@ _ID_PATTERN = re.compile(r"^\d+\.\d+$")
 
 
 class ExerciseNotImplementedError(NotImplementedError):
-    """An exercise was called before it was solved. The message is one friendly line."""
+    """An exercise was called before it was solved. The message is one friendly line.
+
+    ``exercise_id`` names the exercise (``None`` when unknown).
+    """
+
+    def __init__(self, message: str = "", exercise_id: str | None = None) -> None:
+        super().__init__(message)
+        self.exercise_id = exercise_id
 
 
 class ReferenceUnavailableError(ImportError):
@@ -218,7 +225,7 @@ def exercise(
                 raise
             except NotImplementedError as err:
                 if _raised_here(err, impl):
-                    raise ExerciseNotImplementedError(current.hint) from None
+                    raise ExerciseNotImplementedError(current.hint, exercise_id) from None
                 raise
 
         wrapper.__exercise__ = entry  # type: ignore[attr-defined]

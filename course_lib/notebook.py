@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import linecache
 import platform
 import sys
 from importlib import metadata
@@ -18,12 +20,76 @@ def _ipython() -> Any:
     return get_ipython()
 
 
+# Names that a cell would have made had an unsolved exercise not stopped it, mapped to that
+# exercise's id: a later cell that reads one gets the exercise's name, not a bare NameError.
+_UNMADE: dict[str, str] = {}
+
+
+def _names_made_by(source: str) -> set[str]:
+    """Every name a cell's code binds (assignments, imports, defs, loop and ``with`` targets)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics; such cells rarely define what later cells need
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _cell_source(shell: Any, tb: Any) -> str:
+    """The source of the notebook cell an exception passed through (IPython keeps each cell's
+    code in ``linecache`` for its tracebacks)."""
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals is shell.user_ns:
+            return "".join(linecache.getlines(frame.f_code.co_filename))
+        tb = tb.tb_next
+    return ""
+
+
+def _raised_by_notebook_code(shell: Any, tb: Any) -> bool:
+    """Whether the innermost frame runs in the notebook's namespace (not inside a library)."""
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_globals is shell.user_ns
+
+
+def _unmade_error(name: str, exercise_id: str) -> exercises.ExerciseNotImplementedError:
+    try:
+        title = f" ({exercises.get_exercise(exercise_id).title})"
+    except (KeyError, ValueError):
+        title = ""
+    return exercises.ExerciseNotImplementedError(
+        f"`{name}` was not made, because an earlier cell stopped at exercise {exercise_id}"
+        f"{title}: solve it or run use_reference(\"{exercise_id}\"), then run the cells from "
+        "there again.", exercise_id)
+
+
 def _one_line_error(shell: Any, etype: type, value: BaseException, tb: Any,
                     tb_offset: int | None = None) -> list[str]:
     """Show an unsolved exercise as one red line instead of a traceback wall.
 
+    A ``NameError`` for something that a cell stopped by an unsolved exercise would have made
+    is shown the same way, naming that exercise; any other ``NameError`` is shown as usual.
     The cell still ends in an error (so "Run all" stops there, and tools see the failure).
     """
+    if issubclass(etype, NameError):
+        name = getattr(value, "name", None)
+        exercise_id = _UNMADE.get(name) if _raised_by_notebook_code(shell, tb) else None
+        if exercise_id is None:
+            stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+            shell._showtraceback(etype, value, stb)
+            return stb
+        etype, value = exercises.ExerciseNotImplementedError, _unmade_error(name, exercise_id)
+    exercise_id = getattr(value, "exercise_id", None)
+    if exercise_id is not None:
+        _UNMADE.update(dict.fromkeys(_names_made_by(_cell_source(shell, tb)), exercise_id))
     line = f"\x1b[1;31m{etype.__name__}\x1b[0m: {value}"
     shell._showtraceback(etype, value, [line])
     return [line]
@@ -35,7 +101,7 @@ def install_friendly_errors(shell: Any | None = None) -> bool:
     if shell is None:
         return False
     shell.set_custom_exc(
-        (exercises.ExerciseNotImplementedError, exercises.ReferenceUnavailableError),
+        (exercises.ExerciseNotImplementedError, exercises.ReferenceUnavailableError, NameError),
         _one_line_error,
     )
     return True
@@ -92,10 +158,15 @@ def setup_notebook(seed: int = 0, *, autoreload: bool = True, verbose: bool = Tr
               f"reference solutions in use: {info['references']}")
 
 
-def environment_report(packages: tuple[str, ...] = (
-    "numpy", "matplotlib", "ipywidgets", "torch", "torchvision", "gymnasium", "minigrid",
-    "jupyterlab", "pytest", "hypothesis", "nbval",
-)) -> list[tuple[str, str]]:
+# What the notebooks' kernel imports (the front end, JupyterLab or Colab's, is not among them:
+# a kernel can run under either).
+NOTEBOOK_PACKAGES = (
+    "numpy", "scipy", "matplotlib", "ipywidgets", "tqdm", "torch", "torchvision", "gymnasium",
+    "minigrid", "mlxtend", "pettingzoo", "pytest", "hypothesis",
+)
+
+
+def environment_report(packages: tuple[str, ...] = NOTEBOOK_PACKAGES) -> list[tuple[str, str]]:
     """(name, version or 'MISSING') for Python and each package the course uses."""
     rows = [("python", f"{platform.python_version()} ({sys.executable})")]
     for name in packages:

@@ -49,6 +49,44 @@ def test_friendly_errors_in_ipython_are_one_line_and_still_errors(capsys):
     assert "Traceback" not in text and "File " not in text
 
 
+@pytest.mark.skipif(not exercises.solutions_available(), reason="needs reference solutions")
+def test_names_an_unsolved_exercise_kept_from_being_made_point_to_it(capsys, monkeypatch):
+    """After a cell stops at an unsolved exercise, a later cell that reads what it would have
+    made is told which exercise to solve (not a bare NameError); other NameErrors stay as
+    they are."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_lib import notebook
+
+    monkeypatch.setattr(notebook, "_UNMADE", {})
+    shell = InteractiveShell.instance()
+    assert install_friendly_errors(shell)
+
+    def run(source):
+        capsys.readouterr()
+        result = shell.run_cell(source)
+        out = capsys.readouterr()
+        return result, out.out + out.err
+
+    stopped, _ = run("from course_lib import use_reference\n"
+                     "from course_lib.auctions import vickrey_auction\n"
+                     "with use_reference('1.2', on=False):\n"
+                     "    outcome = vickrey_auction([0.1, 0.2])\n")
+    assert isinstance(stopped.error_in_exec, exercises.ExerciseNotImplementedError)
+    assert stopped.error_in_exec.exercise_id == "1.2"
+    later, text = run("price = outcome.price")
+    assert isinstance(later.error_in_exec, NameError)  # the error itself is unchanged
+    assert "`outcome` was not made" in text and "exercise 1.2" in text
+    assert 'use_reference("1.2")' in text and "Traceback" not in text
+    # One step further down: what that cell would have made points to the same exercise.
+    _, text = run("print(price)")
+    assert "`price` was not made" in text and "exercise 1.2" in text
+    # A typo is a typo.
+    typo, text = run("print(outcomme)")
+    assert isinstance(typo.error_in_exec, NameError)
+    assert "was not made" not in text and "outcomme" in text and "Traceback" in text
+
+
 def test_autoreload_picks_up_an_edited_exercise(tmp_path, monkeypatch):
     """The learner's loop: edit the exercise's file, run the next cell, get the new code —
     also through names imported before the edit."""
