@@ -1,0 +1,139 @@
+"""The launch links and the Colab set-up cell (course_lib/launch.py), and every notebook's
+agreement with them. (The Colab path itself is rehearsed in test_colab.py.)"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib import launch
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names.add(line.split(">=")[0].split("==")[0].strip().lower())
+    return names
+
+
+def test_links_point_at_the_notebook_on_the_branch():
+    name = "03_cloned_vickrey_society.ipynb"
+    assert launch.colab_url(name) == (
+        "https://colab.research.google.com/github/markets-of-agents/markets-of-agents/blob/"
+        "main/notebooks/03_cloned_vickrey_society.ipynb")
+    assert launch.binder_url(name) == (
+        "https://mybinder.org/v2/gh/markets-of-agents/markets-of-agents/main"
+        "?urlpath=lab/tree/notebooks/03_cloned_vickrey_society.ipynb")
+    assert launch.binder_url().endswith("notebooks/00_welcome.ipynb")
+    badges = launch.badges_markdown(name)
+    assert launch.colab_url(name) in badges and launch.binder_url(name) in badges
+
+
+@pytest.mark.parametrize("bad", ["01_vickrey_auction", "notebooks/01_vickrey_auction.ipynb",
+                                 "", None, 3])
+def test_links_reject_what_is_not_a_notebook_name(bad):
+    with pytest.raises(ValueError, match="notebook"):
+        launch.colab_url(bad)
+
+
+def test_setup_cell_is_valid_python_naming_the_repository_once():
+    source = launch.colab_setup_cell()
+    ast.parse(source)
+    assert source.startswith(launch.SETUP_CELL_MARKER)
+    assert source.count(launch.REPO_URL) == 1
+    assert "google.colab" in source and launch.FORCE_COLAB_ENV in source
+
+
+def test_setup_cell_does_nothing_outside_colab(tmp_path, monkeypatch):
+    monkeypatch.delenv(launch.FORCE_COLAB_ENV, raising=False)
+    monkeypatch.setenv(launch.HOME_ENV, str(tmp_path / "never"))
+    result = subprocess.run([sys.executable, "-c", launch.colab_setup_cell()], cwd=tmp_path,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout == "" and result.stderr == ""
+    assert not (tmp_path / "never").exists()
+
+
+def test_colab_lists_cover_every_requirement_exactly_once():
+    """Each requirement is installed on Colab, provided by Colab, or not needed there."""
+    installs = {r.partition(">=")[0].lower() for r in launch.COLAB_INSTALLS}
+    provides, skips = set(launch.COLAB_PROVIDES), set(launch.COLAB_SKIPS)
+    assert not (installs & provides or installs & skips or provides & skips)
+    assert installs | provides | skips == _requirement_names(ROOT / "requirements.txt")
+
+
+def test_colab_installs_use_the_bounds_of_requirements_txt():
+    bounds = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if ">=" in line and not line.startswith("#"):
+            name, _, bound = line.split("#")[0].strip().partition(">=")
+            bounds[name.lower()] = bound
+    for requirement in launch.COLAB_INSTALLS:
+        name, _, bound = requirement.partition(">=")
+        assert bounds[name] == bound, requirement
+
+
+def test_missing_compares_release_numbers():
+    assert launch._release("1.26.4rc1") == (1, 26, 4)
+    assert launch._release("2.14.1+cpu") == (2, 14, 1)
+    assert launch._release("10.0") > launch._release("9.9")
+    assert launch._missing(("numpy>=1.0",)) == []
+    assert launch._missing(("numpy>=999",)) == ["numpy>=999"]
+    assert launch._missing(("surely-not-installed-xyz>=1",)) == ["surely-not-installed-xyz>=1"]
+
+
+def test_setup_colab_refuses_a_folder_without_the_course(tmp_path):
+    with pytest.raises(ValueError, match="does not hold the course"):
+        launch.setup_colab(tmp_path)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_opens_with_the_badges_and_the_setup_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    title = nb.cells[0]
+    assert title.cell_type == "markdown"
+    assert launch.badges_markdown(path.name) in title.source.splitlines()
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert first_code.source == launch.colab_setup_cell()
+    assert first_code.outputs == []  # it prints nothing outside Colab
+
+
+def test_sync_script_agrees_with_the_notebooks():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_launch_cells.py"),
+                             "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sync_script_adds_and_updates_the_cells(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 09 · A chapter\n\nText."),
+                nbformat.v4.new_code_cell("x = 1", execution_count=1)]
+    path = tmp_path / "09_chapter.ipynb"
+    nbformat.write(nb, path)
+    script = [sys.executable, str(ROOT / "scripts" / "sync_launch_cells.py")]
+    assert subprocess.run([*script, "--check", str(path)], capture_output=True).returncode == 1
+    subprocess.run([*script, str(path)], check=True, capture_output=True)
+    synced = nbformat.read(path, as_version=4)
+    assert synced.cells[0].source.splitlines()[:3] == [
+        "# 09 · A chapter", "", launch.badges_markdown(path.name)]
+    assert synced.cells[1].source == launch.colab_setup_cell()
+    assert [c.execution_count for c in synced.cells[1:]] == [1, 2]  # still a saved run
+    assert subprocess.run([*script, "--check", str(path)], capture_output=True).returncode == 0
+
+
+def test_every_package_the_notebooks_import_is_on_colab_after_the_setup_cell():
+    """Notebook 00 asserts that none of these is missing, on Colab too."""
+    from course_lib.notebook import NOTEBOOK_PACKAGES
+
+    on_colab = {r.partition(">=")[0] for r in launch.COLAB_INSTALLS} | set(launch.COLAB_PROVIDES)
+    assert set(NOTEBOOK_PACKAGES) <= on_colab
+    assert set(NOTEBOOK_PACKAGES) <= _requirement_names(ROOT / "requirements.txt")
