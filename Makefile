@@ -2,6 +2,9 @@
 #   make lab        set up .venv and open JupyterLab on the welcome notebook
 #   make test       set up .venv and run the whole test suite (what CI runs)
 #   make notebooks  re-execute every notebook in full mode and save it with its outputs
+#   make walkthrough  a newcomer's path: fresh clone, set-up, every notebook without and with
+#                   the reference solutions
+#   make browser-setup  Debian's Chromium and Playwright, for the real-browser test
 #   make lint       ruff on the Python sources
 #   make release    write the student copy to dist/student and check that it is clean
 #   make grade      grade every submission in SUBMISSIONS=dir/ into grades/ (CSV + reports)
@@ -13,7 +16,7 @@ STAMP  := $(VENV)/.course-installed
 # The environment CI and `make test` use: reference solutions on, small budgets, no display.
 TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: setup lab test lint notebooks release grade clean
+.PHONY: setup lab test lint notebooks walkthrough browser-setup release grade clean
 
 setup: $(STAMP)
 
@@ -35,7 +38,14 @@ test: $(STAMP) lint
 	$(TEST_ENV) $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
 
 notebooks: $(STAMP)
+	$(BIN)/python scripts/sync_launch_cells.py
 	COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=0 $(BIN)/python scripts/build_notebooks.py
+
+walkthrough: $(STAMP)
+	$(BIN)/python scripts/walkthrough.py
+
+browser-setup: $(STAMP)
+	scripts/setup_browser.sh $(BIN)/python
 
 release: $(STAMP)
 	$(BIN)/python -m course_lib.release --out dist/student
