@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from gates import REQUIRE_PYPI, skip_or_fail
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -197,13 +198,6 @@ def test_post_build_checks_widgets_and_needs_no_root():
 # The configuration, as repo2docker sees it (needs the package index)
 # --------------------------------------------------------------------------------------
 
-def _skip_without_index(reason: str) -> None:
-    """Skip, or fail where the package index must be reachable (CI sets the variable)."""
-    if os.environ.get("COURSE_LIB_REQUIRE_PYPI") == "1":
-        pytest.fail(f"COURSE_LIB_REQUIRE_PYPI=1 but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def helper_venv(tmp_path_factory) -> Path:
     """A throwaway virtual environment with the latest repo2docker (mybinder.org keeps up)."""
@@ -218,11 +212,11 @@ def helper_venv(tmp_path_factory) -> Path:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
-        _skip_without_index("the package index did not answer: cannot install "
-                            "jupyter-repo2docker")
+        skip_or_fail("the package index did not answer: cannot install jupyter-repo2docker",
+                     REQUIRE_PYPI)
     if done.returncode:
-        _skip_without_index(f"cannot install jupyter-repo2docker from the package index "
-                            f"(offline?): {done.stderr.strip().splitlines()[-1:]}")
+        skip_or_fail(f"cannot install jupyter-repo2docker from the package index "
+                     f"(offline?): {done.stderr.strip().splitlines()[-1:]}", REQUIRE_PYPI)
     return venv
 
 

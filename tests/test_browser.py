@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
+from gates import REQUIRE_BROWSER, skip_or_fail
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -77,9 +78,7 @@ def _require_browser() -> None:
     reason = _missing_requirement()
     if reason is None:
         return
-    if os.environ.get("COURSE_LIB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"COURSE_LIB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(f"browser test: {reason}")
+    skip_or_fail(f"browser test: {reason}", REQUIRE_BROWSER)
 
 
 # ---------------------------------------------------------------------------------------------

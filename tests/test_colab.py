@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from gates import REQUIRE_PYPI, skip_or_fail
 
 from course_lib import launch
 from course_lib.exercises import solutions_available
@@ -48,10 +49,8 @@ def _pypi_reachable() -> bool:
 def _require_pypi() -> None:
     if _pypi_reachable():
         return
-    reason = "PyPI is not reachable: the rehearsal installs a fresh environment from it"
-    if os.environ.get("COURSE_LIB_REQUIRE_PYPI") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
+    skip_or_fail("PyPI is not reachable: the rehearsal installs a fresh environment from it",
+                 REQUIRE_PYPI)
 
 
 def _snapshot(dest: Path) -> Path:
