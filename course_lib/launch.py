@@ -58,7 +58,8 @@ HOME_ENV = "COURSE_LIB_HOME"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_CELL_MARKER = "# Colab set-up"
-BADGES_MARKER = "<!-- launch badges -->"
+# How the badges line starts (the sync script finds it by this; Markdown renders it as is).
+BADGES_PREFIX = "[![Open in Colab]("
 
 
 def _notebook_path(notebook: str) -> str:
@@ -84,7 +85,7 @@ def binder_url(notebook: str | None = None) -> str:
 
 def badges_markdown(notebook: str) -> str:
     """The two badges that open ``notebook`` on Colab and on Binder, as one Markdown line."""
-    return (f"{BADGES_MARKER}[![Open in Colab]({COLAB_BADGE})]({colab_url(notebook)}) "
+    return (f"{BADGES_PREFIX}{COLAB_BADGE})]({colab_url(notebook)}) "
             f"[![Launch on Binder]({BINDER_BADGE})]({binder_url(notebook)})")
 
 

@@ -30,7 +30,7 @@ def _sync_badges(cell: nbformat.NotebookNode, name: str) -> None:
     lines = cell.source.split("\n")
     badges = launch.badges_markdown(name)
     for i, line in enumerate(lines):
-        if line.startswith(launch.BADGES_MARKER):
+        if line.startswith(launch.BADGES_PREFIX):
             lines[i] = badges
             break
     else:  # under the title, set off by blank lines

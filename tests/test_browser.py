@@ -29,6 +29,8 @@ import nbformat
 import pytest
 from gates import REQUIRE_BROWSER, skip_or_fail
 
+from course_lib import launch
+
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
@@ -365,6 +367,9 @@ def test_auction_playground_in_the_browser(lab_server: LabServer, browser_page: 
     page, playground = browser_page, None
     try:
         _run_all_cells(page, lab_server)
+        # The title cell's badges render as links (to this notebook on Colab and on Binder).
+        for url in (launch.colab_url(NOTEBOOK), launch.binder_url(NOTEBOOK)):
+            expect(page.locator(f'.jp-RenderedMarkdown a[href="{url}"] img')).to_have_count(1)
         playground = _playground(page)
         playground.scroll_into_view_if_needed()
         slider = _bid_slider(playground)

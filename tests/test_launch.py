@@ -137,3 +137,15 @@ def test_every_package_the_notebooks_import_is_on_colab_after_the_setup_cell():
     on_colab = {r.partition(">=")[0] for r in launch.COLAB_INSTALLS} | set(launch.COLAB_PROVIDES)
     assert set(NOTEBOOK_PACKAGES) <= on_colab
     assert set(NOTEBOOK_PACKAGES) <= _requirement_names(ROOT / "requirements.txt")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS[:2], ids=lambda p: p.name)
+def test_badges_render_as_links_around_images(path):
+    """Markdown must render the badges line as two linked images, not as literal text."""
+    import mistune
+
+    html = mistune.html(nbformat.read(path, as_version=4).cells[0].source)
+    for url, badge in ((launch.colab_url(path.name), launch.COLAB_BADGE),
+                       (launch.binder_url(path.name), launch.BINDER_BADGE)):
+        assert f'<a href="{url}"><img src="{badge}"' in html
+    assert "[![" not in html
