@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dist" / "student"
 MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py",
                     "test_grade.py", "grading_fixtures.py", "test_binder.py", "test_browser.py",
-                    "test_colab.py", "test_launch.py", "gates.py")
+                    "test_colab.py", "test_launch.py", "test_walkthrough.py", "gates.py")
 TOP_FILES = ("README.md", "requirements.txt", "LICENSE")
 MARKER = ".student-release"
 
