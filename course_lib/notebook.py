@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import importlib
+import importlib.util
 import linecache
 import platform
 import sys
+import types
+from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -107,10 +112,38 @@ def install_friendly_errors(shell: Any | None = None) -> bool:
     return True
 
 
+# How setup_notebook says that edits will not be picked up (the Colab rehearsal looks for it).
+AUTORELOAD_OFF = "autoreload is off"
+
+
+@contextlib.contextmanager
+def _imp_for_old_ipython() -> Iterator[None]:
+    """Let IPython's autoreload extension import, also where it cannot by itself.
+
+    IPython before 8 (Colab runs 7.34) does ``from imp import reload`` in its autoreload
+    extension, and ``imp`` left the standard library in Python 3.12. While the extension loads,
+    a stand-in ``imp`` offers the ``reload`` it asks for (``importlib.reload``, the function
+    ``imp.reload`` always was); then the stand-in goes, so that no other code mistakes it for
+    the old module.
+    """
+    if importlib.util.find_spec("imp") is not None:
+        yield
+        return
+    stand_in = types.ModuleType("imp", "importlib.reload, for IPython < 8's autoreload")
+    stand_in.reload = importlib.reload  # type: ignore[attr-defined]
+    sys.modules["imp"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("imp") is stand_in:
+            del sys.modules["imp"]
+
+
 def _enable_autoreload(shell: Any) -> None:
     """Edits to course_lib take effect at the next cell, without restarting the kernel."""
     if "autoreload" not in shell.extension_manager.loaded:
-        shell.run_line_magic("load_ext", "autoreload")
+        with _imp_for_old_ipython():
+            shell.run_line_magic("load_ext", "autoreload")
     shell.run_line_magic("autoreload", "2")
     # The exercise registry and the reference switch must outlive reloads of everything else
     # (autoreload empties a module's namespace before re-running it).
@@ -145,9 +178,13 @@ def setup_notebook(seed: int = 0, *, autoreload: bool = True, verbose: bool = Tr
     config.seed_everything(seed)
     shell = _ipython()
     if shell is not None:
-        if autoreload:
-            _enable_autoreload(shell)
         install_friendly_errors(shell)
+        if autoreload:
+            try:
+                _enable_autoreload(shell)
+            except Exception as error:  # an IPython the course does not know: go on without
+                print(f"{AUTORELOAD_OFF} ({type(error).__name__}: {error}): after editing "
+                      "course_lib, restart the kernel (the notebook's Kernel menu).")
     from .plots import use_course_style
 
     use_course_style()

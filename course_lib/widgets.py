@@ -19,7 +19,23 @@ from .plots import (
 )
 
 
-class AuctionPlayground:
+class _Shown:
+    """Shows its ``box`` (an ipywidgets container) when a cell displays it.
+
+    IPython asks ``_ipython_display_`` first, in IPython 7 and 8 alike; handing the box to
+    ``display`` lets ipywidgets render it its own way (``_ipython_display_`` in ipywidgets 7, as
+    on Colab; ``_repr_mimebundle_`` in ipywidgets 8).
+    """
+
+    box: Any
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.box)
+
+
+class AuctionPlayground(_Shown):
     """Set your value and your bid against fixed opponents; see who wins, the price and your
     utility under both mechanisms, and the whole utility-vs-bid curve.
 
@@ -92,11 +108,8 @@ class AuctionPlayground:
             plt.show()
             plt.close(fig)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.box._repr_mimebundle_(**kwargs)
 
-
-class _SliderFigure:
+class _SliderFigure(_Shown):
     """A figure redrawn from a slider's position, with a play button; subclasses ``draw``."""
 
     def __init__(self, last: int, description: str, step: int = 1, play_step: int = 1,
@@ -123,9 +136,6 @@ class _SliderFigure:
             fig = self.draw(self.slider.value)
             plt.show()
             plt.close(fig)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.box._repr_mimebundle_(**kwargs)
 
 
 class BrigadeExplorer(_SliderFigure):

@@ -121,3 +121,38 @@ def test_autoreload_picks_up_an_edited_exercise(tmp_path, monkeypatch):
         shell.run_line_magic("autoreload", "off")
         exercises._REGISTRY.pop("99.1", None)
         sys.modules.pop("demo_exercise_module", None)
+
+
+def test_autoreload_gets_the_reload_it_imports_where_imp_is_gone(monkeypatch):
+    """IPython < 8's autoreload does ``from imp import reload``; Python 3.12 removed ``imp``.
+    While the extension loads, a stand-in answers that import; afterwards it is gone."""
+    import importlib
+    import sys
+
+    from course_lib import notebook
+
+    monkeypatch.delitem(sys.modules, "imp", raising=False)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(notebook.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "imp" else real_find_spec(name, *a))
+    with notebook._imp_for_old_ipython():
+        from imp import reload  # what IPython 7.34's autoreload.py does
+
+        assert reload is importlib.reload
+    assert "imp" not in sys.modules
+
+
+def test_setup_notebook_goes_on_when_autoreload_cannot_load(monkeypatch, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_lib import notebook
+
+    def broken(shell):
+        raise ModuleNotFoundError("No module named 'imp'")
+
+    monkeypatch.setattr(notebook, "_enable_autoreload", broken)
+    monkeypatch.setattr(notebook, "_ipython", InteractiveShell.instance)
+    setup_notebook(seed=0)
+    out = capsys.readouterr().out
+    assert notebook.AUTORELOAD_OFF in out and "No module named 'imp'" in out
+    assert "restart the kernel" in out and "course_lib ready" in out

@@ -84,3 +84,16 @@ def test_network_replay_follows_its_slider(monkeypatch):
     assert drawn == [0, 7]
     with pytest.raises(ValueError, match="EpisodeReplay"):
         widgets.NetworkReplay(g, None)
+
+
+def test_widgets_hand_their_box_to_display(monkeypatch):
+    """``_ipython_display_`` is what IPython 7 and 8 both ask first; ipywidgets 7 (Colab's) has
+    no ``_repr_mimebundle_`` to forward to, so the box is displayed as ipywidgets sees fit."""
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    pg = AuctionPlayground(other_bids=[0.45, 0.62], value=0.8)
+    pg._ipython_display_()
+    assert shown == [pg.box]
+    assert not hasattr(pg, "_repr_mimebundle_")
