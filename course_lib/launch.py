@@ -17,6 +17,7 @@ requirements are installed.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import subprocess
@@ -31,24 +32,26 @@ REPO_URL = f"https://github.com/{REPO_OWNER}/{REPO_NAME}"
 # Where the set-up cell puts the course on Colab (its file browser shows /content).
 COLAB_HOME = f"/content/{REPO_NAME}"
 
-# What the set-up cell installs on Colab: the requirements Colab does not ship, with the same
-# lower bounds as requirements.txt. Colab's own numpy, torch, ipywidgets, ... are kept, so that
-# nothing already imported changes under the running kernel.
-COLAB_INSTALLS = (
-    "gymnasium>=1.0",
-    "minigrid>=3.0",
-    "mlxtend>=0.23",
-    "pettingzoo>=1.24",
-    "hypothesis>=6.80",
-)
-COLAB_INSTALLS_NAMES = tuple(r.partition(">=")[0] for r in COLAB_INSTALLS)
-# Requirements that Colab already provides (not reinstalled there) ...
+# How the set-up cell treats requirements.txt on Colab. Every requirement the kernel needs is
+# checked against its bound there, and installed when missing or older; Colab already ships
+# most of them (COLAB_PROVIDES, at the versions of tests/colab_runtime.toml), and keeping those
+# leaves what the running kernel has imported as it is.
 COLAB_PROVIDES = (
-    "numpy", "matplotlib", "tqdm", "ipywidgets", "ipykernel", "nbformat", "pytest", "scipy",
-    "torch", "torchvision",
+    "numpy", "scipy", "matplotlib", "tqdm", "ipython", "ipykernel", "ipywidgets", "nbformat",
+    "pytest", "torch", "torchvision", "gymnasium", "mlxtend",
 )
-# ... and those a Colab session does not need at all (its own front end runs the notebook).
+# Not needed on Colab at all: its own front end runs the notebook; the rest are maintainers'.
 COLAB_SKIPS = ("jupyterlab", "nbclient", "nbval", "ruff")
+# Where a Colab kernel needs less than requirements.txt asks for: JupyterLab 4 shows only widgets
+# of ipywidgets 8, while Colab's own front end shows those of the ipywidgets 7.7 it ships (the
+# course's widgets work with both; the Colab rehearsal runs them with 7.7).
+COLAB_BOUNDS = {"ipywidgets": "7.7"}
+# Installed without their dependencies where some pygame is already there: minigrid >= 3.1 asks
+# for pygame-ce, whose files would overwrite those of Colab's pygame (both are imported as
+# ``pygame``), and minigrid only needs ``import pygame`` to work. Its other dependencies (numpy,
+# gymnasium) are requirements of the course's own.
+KEEP_PYGAME = ("minigrid",)
+REQUIREMENTS_FILE = "requirements.txt"
 
 # Environment variables that let the Colab path be rehearsed anywhere (the course's tests do).
 FORCE_COLAB_ENV = "COURSE_LIB_FORCE_COLAB"
@@ -106,17 +109,39 @@ if "google.colab" in sys.modules or os.environ.get("{FORCE_COLAB_ENV}") == "1":
     setup_colab(_home)'''
 
 
+def read_requirements(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The requirements of a requirements file written as requirements.txt is: one
+    ``name`` or ``name>=version`` a line, ``#`` comments."""
+    requirements = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.partition("#")[0].strip()
+        if not line:
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(>=\d+(\.\d+)*)?", line):
+            raise ValueError(f"{path}:{number}: expected 'name' or 'name>=version', got {line!r}")
+        requirements.append(line)
+    return tuple(requirements)
+
+
+def _name(requirement: str) -> str:
+    return requirement.partition(">=")[0].lower().replace("_", "-")
+
+
+def colab_requirements(root: str | os.PathLike[str]) -> tuple[str, ...]:
+    """What a Colab kernel needs of the course's requirements.txt under ``root``, with the
+    bounds of ``COLAB_BOUNDS`` where it has one."""
+    return tuple(f"{_name(r)}>={COLAB_BOUNDS[_name(r)]}" if _name(r) in COLAB_BOUNDS else r
+                 for r in read_requirements(Path(root) / REQUIREMENTS_FILE)
+                 if _name(r) not in COLAB_SKIPS)
+
+
 def _missing(requirements: tuple[str, ...]) -> list[str]:
     """The requirements not installed yet (a version below the bound counts as missing)."""
     missing = []
     for requirement in requirements:
         name, _, bound = requirement.partition(">=")
-        try:
-            installed = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            missing.append(requirement)
-            continue
-        if _release(installed) < _release(bound or "0"):
+        installed = _version_or_none(name)
+        if installed is None or _release(installed) < _release(bound or "0"):
             missing.append(requirement)
     return missing
 
@@ -139,10 +164,12 @@ def _enable_colab_widgets() -> bool:
 def setup_colab(home: str | os.PathLike[str], *, quiet: bool = True) -> dict[str, object]:
     """Make a Colab session ready for the course cloned at ``home``.
 
-    Installs what Colab lacks (``COLAB_INSTALLS``) and ``course_lib`` in editable mode (so
-    ``check`` and other new processes import the clone), keeps the clone first on
-    ``sys.path`` (so this kernel imports it without a restart), enables Colab's widget manager
-    and moves into the clone's ``notebooks`` folder. Running it again only re-checks.
+    Installs what the kernel needs of ``requirements.txt`` and Colab lacks or has older
+    (``colab_requirements``; ``KEEP_PYGAME`` without their dependencies when a pygame is
+    there), and ``course_lib`` in editable mode (so ``check`` and other new processes import
+    the clone); keeps the clone first on ``sys.path`` (so this kernel imports it without a
+    restart), enables Colab's widget manager and moves into the clone's ``notebooks`` folder.
+    Running it again only re-checks.
 
     Returns what it did: ``home``, ``installed`` (requirements it installed), ``restart``
     (True if a package this kernel had already imported changed; the message says so).
@@ -150,11 +177,17 @@ def setup_colab(home: str | os.PathLike[str], *, quiet: bool = True) -> dict[str
     root = Path(home).resolve()
     if not (root / "course_lib" / "launch.py").is_file():
         raise ValueError(f"{root} does not hold the course (no course_lib/launch.py there)")
-    loaded = {name: _version_or_none(name) for name in COLAB_INSTALLS_NAMES if name in sys.modules}
-    installs = _missing(COLAB_INSTALLS)
+    needed = colab_requirements(root)
+    loaded = {_name(r): _version_or_none(_name(r)) for r in needed
+              if _name(r).replace("-", "_") in sys.modules}
+    installs = _missing(needed)
+    pygame_there = importlib.util.find_spec("pygame") is not None
+    alone = [r for r in installs if pygame_there and _name(r) in KEEP_PYGAME]
     pip = [sys.executable, "-m", "pip", "install", *(["--quiet"] if quiet else [])]
-    if installs:
-        subprocess.run([*pip, *installs], check=True)
+    if len(alone) < len(installs):
+        subprocess.run([*pip, *(r for r in installs if r not in alone)], check=True)
+    if alone:
+        subprocess.run([*pip, "--no-deps", *alone], check=True)
     if not _installed_from(root):
         subprocess.run([*pip, "--no-deps", "--editable", str(root)], check=True)
     importlib.invalidate_caches()
@@ -164,8 +197,9 @@ def setup_colab(home: str | os.PathLike[str], *, quiet: bool = True) -> dict[str
     widgets = _enable_colab_widgets()
     os.chdir(root / "notebooks")
     restart = any(_version_or_none(name) != version for name, version in loaded.items())
+    described = [f"{r} (keeping the pygame already here)" if r in alone else r for r in installs]
     print(f"Course ready in {root} (edit course_lib there; changes apply at the next cell). "
-          f"Installed: {', '.join(installs) or 'nothing new'}."
+          f"Installed: {', '.join(described) or 'nothing new'}."
           + ("" if widgets else " Widgets: Colab's widget manager not found."))
     if restart:
         print("A package this session had already imported was upgraded: restart the session "

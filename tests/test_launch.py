@@ -1,5 +1,5 @@
 """The launch links and the Colab set-up cell (course_lib/launch.py), and every notebook's
-agreement with them. (The Colab path itself is rehearsed in test_colab.py.)"""
+agreement with them. (The Colab path itself is rehearsed by scripts/colab_rehearsal.py.)"""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10, where pytest itself depends on tomli
+    import tomli as tomllib
 
 import nbformat
 import pytest
@@ -63,23 +68,52 @@ def test_setup_cell_does_nothing_outside_colab(tmp_path, monkeypatch):
     assert not (tmp_path / "never").exists()
 
 
-def test_colab_lists_cover_every_requirement_exactly_once():
-    """Each requirement is installed on Colab, provided by Colab, or not needed there."""
-    installs = {r.partition(">=")[0].lower() for r in launch.COLAB_INSTALLS}
-    provides, skips = set(launch.COLAB_PROVIDES), set(launch.COLAB_SKIPS)
-    assert not (installs & provides or installs & skips or provides & skips)
-    assert installs | provides | skips == _requirement_names(ROOT / "requirements.txt")
+def _colab_runtime() -> dict[str, str]:
+    with open(ROOT / "tests" / "colab_runtime.toml", "rb") as file:
+        packages = tomllib.load(file)["packages"]
+    return {name.lower().replace("_", "-"): version for name, version in packages.items()}
 
 
-def test_colab_installs_use_the_bounds_of_requirements_txt():
-    bounds = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        if ">=" in line and not line.startswith("#"):
-            name, _, bound = line.split("#")[0].strip().partition(">=")
-            bounds[name.lower()] = bound
-    for requirement in launch.COLAB_INSTALLS:
-        name, _, bound = requirement.partition(">=")
-        assert bounds[name] == bound, requirement
+def test_colab_needs_every_requirement_but_the_front_end_and_tools():
+    needed = {launch._name(r) for r in launch.colab_requirements(ROOT)}
+    everything = _requirement_names(ROOT / "requirements.txt")
+    assert set(launch.COLAB_SKIPS) <= everything
+    assert needed == everything - set(launch.COLAB_SKIPS)
+    assert set(launch.COLAB_PROVIDES) <= needed and set(launch.KEEP_PYGAME) <= needed
+    # A Colab bound only ever lowers what requirements.txt asks for (Colab's own front end).
+    bounds = {launch._name(r): r.partition(">=")[2]
+              for r in launch.read_requirements(ROOT / "requirements.txt")}
+    colab = {launch._name(r): r.partition(">=")[2] for r in launch.colab_requirements(ROOT)}
+    for name, bound in launch.COLAB_BOUNDS.items():
+        assert colab[name] == bound
+        assert launch._release(bound) < launch._release(bounds[name]), name
+
+
+def test_colab_provides_what_its_list_has_at_versions_that_meet_the_bounds():
+    """The set-up cell installs nothing that Colab ships: every bound of requirements.txt
+    admits Colab's version (the Colab rehearsal runs the course on exactly those)."""
+    colab = _colab_runtime()
+    needed = {launch._name(r): r.partition(">=")[2] for r in launch.colab_requirements(ROOT)}
+    assert set(launch.COLAB_PROVIDES) == set(needed) & set(colab)
+    for name in launch.COLAB_PROVIDES:
+        assert launch._release(needed[name]) <= launch._release(colab[name]), (
+            f"requirements.txt asks for {name}>={needed[name]}, Colab has {colab[name]}")
+
+
+def test_the_package_declares_the_bounds_of_requirements_txt():
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        declared = tomllib.load(file)["project"]["dependencies"]
+    assert set(declared) <= set(launch.read_requirements(ROOT / "requirements.txt"))
+
+
+def test_requirements_file_lines_are_names_with_lower_bounds(tmp_path):
+    path = tmp_path / "requirements.txt"
+    path.write_text("# a comment\nnumpy>=2.1  # why\n\nruff\n")
+    assert launch.read_requirements(path) == ("numpy>=2.1", "ruff")
+    for bad in ("numpy==2.1", "numpy>=2.1,<3", "-r other.txt", "numpy[extra]>=1"):
+        path.write_text(bad + "\n")
+        with pytest.raises(ValueError, match="requirements.txt:1"):
+            launch.read_requirements(path)
 
 
 def test_missing_compares_release_numbers():
@@ -134,7 +168,7 @@ def test_every_package_the_notebooks_import_is_on_colab_after_the_setup_cell():
     """Notebook 00 asserts that none of these is missing, on Colab too."""
     from course_lib.notebook import NOTEBOOK_PACKAGES
 
-    on_colab = {r.partition(">=")[0] for r in launch.COLAB_INSTALLS} | set(launch.COLAB_PROVIDES)
+    on_colab = {launch._name(r) for r in launch.colab_requirements(ROOT)}
     assert set(NOTEBOOK_PACKAGES) <= on_colab
     assert set(NOTEBOOK_PACKAGES) <= _requirement_names(ROOT / "requirements.txt")
 
