@@ -29,7 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dist" / "student"
 MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py",
                     "test_grade.py", "grading_fixtures.py", "test_binder.py", "test_browser.py",
-                    "test_colab.py", "test_launch.py", "test_walkthrough.py", "gates.py")
+                    "test_launch.py", "test_walkthrough.py", "gates.py", "test_colab_rehearsal.py",
+                    "test_book.py", "browser_support.py")
 TOP_FILES = ("README.md", "requirements.txt", "LICENSE")
 MARKER = ".student-release"
 
@@ -48,7 +49,7 @@ name = "markets-of-agents-student"
 version = "0.1.0"
 description = "Markets of Agents (student copy)"
 requires-python = ">=3.10"
-dependencies = ["numpy>=1.24", "matplotlib>=3.7", "tqdm>=4.65"]
+dependencies = ["numpy>=2.1", "matplotlib>=3.10", "tqdm>=4.67"]
 
 [tool.setuptools.packages.find]
 include = ["course_lib*"]

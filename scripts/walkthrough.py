@@ -6,11 +6,13 @@
 3. Execute every notebook in learner mode (no reference solutions, quick budgets). The only
    errors allowed are the one-line "exercise not implemented" messages, each naming an
    exercise of the course.
-4. Execute every notebook again with the reference solutions on: no error at all.
+
+With the reference solutions on, every notebook runs without an error in `make test` (nbval,
+on CI's packages) and in the Colab rehearsal (`make colab`, on Colab's): not repeated here.
 
 Usage:
     python scripts/walkthrough.py [--source REPO] [--workdir DIR] [--keep]
-    python scripts/walkthrough.py --here      # steps 3-4 only, in this checkout
+    python scripts/walkthrough.py --here      # step 3 only, in this checkout
 """
 
 from __future__ import annotations
@@ -53,12 +55,12 @@ def errors_in(nb) -> list[tuple[int, dict]]:
             if out.get("output_type") == "error"]
 
 
-def execute(path: Path, references: bool) -> tuple[object, float]:
-    """Run a notebook top to bottom in a fresh kernel, going on after errors."""
+def execute(path: Path) -> tuple[object, float]:
+    """Run a notebook top to bottom in a fresh kernel in learner mode, going on after errors."""
     import nbformat
     from nbclient import NotebookClient
 
-    os.environ["COURSE_LIB_REFERENCE"] = "all" if references else ""
+    os.environ["COURSE_LIB_REFERENCE"] = ""
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=True,
@@ -77,22 +79,22 @@ def unfriendly(errors: list[tuple[int, dict]], known_ids: set[str]) -> list[str]
     return bad
 
 
-def _walk_one(path: Path, known: set[str]) -> tuple[list[str], list[str], float, float]:
-    """Both passes over one notebook: (problems, exercises it stopped at, seconds, seconds)."""
-    nb, learner_s = execute(path, references=False)
-    errors = errors_in(nb)
+def stops_in(errors: list[tuple[int, dict]]) -> list[str]:
+    """The exercises that a notebook's errors name, in course order."""
     named = (NAMES_EXERCISE.search(out.get("evalue", "")) for _, out in errors)
-    stops = sorted({m.group(1) for m in named if m},
-                   key=lambda s: tuple(map(int, s.split("."))))
+    return sorted({m.group(1) for m in named if m}, key=lambda s: tuple(map(int, s.split("."))))
+
+
+def _walk_one(path: Path, known: set[str]) -> tuple[list[str], list[str], float]:
+    """One notebook in learner mode: (problems, exercises it stopped at, seconds)."""
+    nb, seconds = execute(path)
+    errors = errors_in(nb)
     problems = [f"{path.name} (learner mode) {p}" for p in unfriendly(errors, known)]
-    nb, reference_s = execute(path, references=True)
-    problems += [f"{path.name} (references on) cell {cell}: {out.get('ename')}: "
-                 f"{out.get('evalue', '')[:300]}" for cell, out in errors_in(nb)]
-    return problems, stops, learner_s, reference_s
+    return problems, stops_in(errors), seconds
 
 
 def walk_notebooks(root: Path, jobs: int = 2) -> list[str]:
-    """Steps 3 and 4 in ``root`` (run with that checkout's interpreter); returns problems.
+    """Step 3 in ``root`` (run with that checkout's interpreter); returns problems.
 
     Notebooks run ``jobs`` at a time, each in a process (and kernel) of its own."""
     sys.path.insert(0, str(root))
@@ -103,14 +105,11 @@ def walk_notebooks(root: Path, jobs: int = 2) -> list[str]:
     notebooks = sorted((root / "notebooks").glob("*.ipynb"))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(_walk_one, notebooks, [known] * len(notebooks)))
-    print(f"\n{'notebook':<36} {'learner mode: stops at exercises':<34} {'s':>4}  "
-          f"{'references on':<14} {'s':>4}")
+    print(f"\n{'notebook':<36} {'learner mode: stops at exercises':<34} {'s':>4}  problems")
     problems: list[str] = []
-    for path, (found, stops, learner_s, reference_s) in zip(notebooks, results, strict=True):
+    for path, (found, stops, seconds) in zip(notebooks, results, strict=True):
         problems += found
-        ok = "ERRORS" if any("(references on)" in p for p in found) else "no error"
-        print(f"{path.name:<36} {', '.join(stops) or '-':<34} {learner_s:>4.0f}  "
-              f"{ok:<14} {reference_s:>4.0f}")
+        print(f"{path.name:<36} {', '.join(stops) or '-':<34} {seconds:>4.0f}  {len(found)}")
     return problems
 
 
