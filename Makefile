@@ -2,9 +2,12 @@
 #   make lab        set up .venv and open JupyterLab on the welcome notebook
 #   make test       set up .venv and run the whole test suite (what CI runs)
 #   make notebooks  re-execute every notebook in full mode and save it with its outputs
-#   make walkthrough  a newcomer's path: fresh clone, set-up, every notebook without and with
-#                   the reference solutions
+#   make walkthrough  a newcomer's path: fresh clone, set-up, every notebook without the
+#                   reference solutions
+#   make colab      the Colab path on Colab's own package versions (tests/colab_runtime.toml):
+#                   every notebook through its Colab set-up cell, without and with references
 #   make browser-setup  Debian's Chromium and Playwright, for the real-browser test
+#   make book       the course as a static website in build/book/html (Jupyter Book)
 #   make lint       ruff on the Python sources
 #   make release    write the student copy to dist/student and check that it is clean
 #   make grade      grade every submission in SUBMISSIONS=dir/ into grades/ (CSV + reports)
@@ -13,10 +16,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
+BOOK_STAMP := $(VENV)/.book-installed
 # The environment CI and `make test` use: reference solutions on, small budgets, no display.
 TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: setup lab test lint notebooks walkthrough browser-setup release grade clean
+.PHONY: setup lab test lint notebooks walkthrough colab browser-setup book release grade clean
 
 setup: $(STAMP)
 
@@ -44,8 +48,19 @@ notebooks: $(STAMP)
 walkthrough: $(STAMP)
 	$(BIN)/python scripts/walkthrough.py
 
+colab: $(STAMP)
+	$(BIN)/python scripts/colab_rehearsal.py
+
 browser-setup: $(STAMP)
 	scripts/setup_browser.sh $(BIN)/python
+
+# The website's build tools go into .venv once (requirements-book.txt); MathJax comes from npm.
+book: $(BOOK_STAMP)
+	$(BIN)/python scripts/build_book.py
+
+$(BOOK_STAMP): $(STAMP) requirements-book.txt
+	$(BIN)/python -m pip install --quiet -r requirements-book.txt
+	touch $@
 
 release: $(STAMP)
 	$(BIN)/python -m course_lib.release --out dist/student
@@ -55,4 +70,4 @@ grade: $(STAMP)
 	$(BIN)/python -m course_lib.grade --batch $(SUBMISSIONS) --out-dir grades --hidden
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build

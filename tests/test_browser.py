@@ -8,7 +8,6 @@ playground goes to ``build/test-output/browser/`` (or to ``$COURSE_LIB_TEST_OUTP
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 import pytest
-from gates import REQUIRE_BROWSER, skip_or_fail
+from browser_support import chromium_context, output_dir, require_browser
 
 from course_lib import launch
 
@@ -38,12 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "01_vickrey_auction.ipynb"
 SCREENSHOT = "01_auction_playground.png"
 PAGE_SCREENSHOT = "01_jupyterlab.png"  # the whole window, for the README
-DEFAULT_CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium's own calls home are refused by a closed
-# network and slow everything down.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SERVER_START_TIMEOUT_S = 60
 RUN_ALL_TIMEOUT_S = 150
 WIDGET_UPDATE_TIMEOUT_MS = 20_000
@@ -55,32 +48,6 @@ LAB_SETTINGS = {
         {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# Requirements: skip, or fail where the browser test is required.
-
-
-def _chromium_path() -> Path:
-    return Path(os.environ.get("COURSE_LIB_CHROMIUM", DEFAULT_CHROMIUM))
-
-
-def _missing_requirement() -> str | None:
-    """Why this machine cannot run the browser test, or None when it can."""
-    if importlib.util.find_spec("playwright") is None:
-        return "the Playwright package is not installed (run scripts/setup_browser.sh)"
-    chromium = _chromium_path()
-    if not (chromium.is_file() and os.access(chromium, os.X_OK)):
-        return (f"no Chromium executable at {chromium} (run scripts/setup_browser.sh or set "
-                "COURSE_LIB_CHROMIUM)")
-    return None
-
-
-def _require_browser() -> None:
-    reason = _missing_requirement()
-    if reason is None:
-        return
-    skip_or_fail(f"browser test: {reason}", REQUIRE_BROWSER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +186,7 @@ def _stop_server(server: LabServer) -> None:
 
 @pytest.fixture
 def lab_server(tmp_path: Path) -> Iterator[LabServer]:
-    _require_browser()
+    require_browser()
     server = _start_server(tmp_path)
     try:
         _wait_for_server(server)
@@ -234,17 +201,8 @@ def lab_server(tmp_path: Path) -> Iterator[LabServer]:
 
 @pytest.fixture
 def browser_page() -> Iterator[Page]:
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(_chromium_path()),
-                                             headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1100})
-            yield context.new_page()
-        finally:
-            browser.close()
+    with chromium_context(viewport={"width": 1280, "height": 1100}) as context:
+        yield context.new_page()
 
 
 # JupyterLab's notebook panel for the file, found through the application object that
@@ -348,13 +306,6 @@ def _press_arrows(slider: Locator, key: str, times: int) -> None:
         handle.press(key)
 
 
-def _output_dir() -> Path:
-    folder = os.environ.get("COURSE_LIB_TEST_OUTPUT")
-    path = Path(folder) if folder else ROOT / "build" / "test-output" / "browser"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 # ---------------------------------------------------------------------------------------------
 
 
@@ -396,14 +347,14 @@ def _screenshot(page: Page, playground: Locator | None) -> None:
     """The playground's output area (sliders, table and figure), or the whole page when it
     was not found; and the whole JupyterLab window. Best effort: on a failing run the
     assertion, not a screenshot error, is what gets reported."""
-    path = _output_dir() / SCREENSHOT
+    path = output_dir("browser") / SCREENSHOT
     try:
         if playground is not None and playground.count() == 1:
             playground.scroll_into_view_if_needed(timeout=5000)
             playground.screenshot(path=str(path), timeout=10_000)
         else:
             page.screenshot(path=str(path), timeout=10_000)
-        path = _output_dir() / PAGE_SCREENSHOT
+        path = output_dir("browser") / PAGE_SCREENSHOT
         page.screenshot(path=str(path), timeout=10_000)
     except Exception as error:
         warnings.warn(f"no screenshot saved to {path}: {error}", stacklevel=1)

@@ -39,7 +39,8 @@ def test_release_holds_what_a_learner_needs_and_nothing_else(release):
                    "tests/test_auctions.py", MARKER):
         assert (release / needed).exists(), needed
     for absent in ("solutions", "tests/hidden", "tests/test_exercises.py",
-                   "tests/test_release.py", "scripts", ".venv"):
+                   "tests/test_release.py", "tests/test_book.py", "tests/browser_support.py",
+                   "scripts", "book", "requirements-book.txt", ".venv"):
         assert not (release / absent).exists(), absent
     assert "solutions" not in (release / "pyproject.toml").read_text()
     assert (release / "README.md").read_text().startswith("> **Student copy.**")
