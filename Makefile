@@ -17,8 +17,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
 BOOK_STAMP := $(VENV)/.book-installed
-# The environment CI and `make test` use: reference solutions on, small budgets, no display.
-TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0
+# The environment CI and `make test` use: reference solutions on, small budgets, no display,
+# and one thread per process for torch and numpy: the tests run TEST_JOBS at a time, and two
+# thread pools on the same cores slow each other down far more than they gain (the course's
+# networks are small).
+TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0 \
+            OMP_NUM_THREADS=1
+TEST_JOBS ?= 2
 
 .PHONY: setup lab test lint notebooks walkthrough colab browser-setup book release grade clean
 
@@ -39,7 +44,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check course_lib solutions tests scripts benchmarks
 
 test: $(STAMP) lint
-	$(TEST_ENV) $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile \
+	    --nbval-lax --nbval-current-env tests notebooks
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/sync_launch_cells.py

