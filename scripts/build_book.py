@@ -39,6 +39,9 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from build_notebooks import WIDGET_PLACEHOLDER  # noqa: E402
 
 from course_lib import launch  # noqa: E402  (the checkout's copy, even if another is installed)
 
@@ -51,8 +54,6 @@ DIGEST = OUT / "source-digest.txt"
 BUILD_INPUTS = ("scripts/build_book.py", "requirements-book.txt", "book/package.json",
                 "book/package-lock.json")
 
-# What scripts/build_notebooks.py saves in place of a widget's output.
-WIDGET_PLACEHOLDER = "[interactive widget: run this cell to use it]"
 # The MathJax files the site serves: the TeX-to-HTML bundle and what it loads on demand
 # (TeX extensions, its fonts, the accessibility and menu components).
 MATHJAX_FILES = ("tex-chtml.js", "input", "output/chtml", "a11y", "sre", "ui")

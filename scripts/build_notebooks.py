@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 KEEP_NOTEBOOK_METADATA = ("kernelspec",)
 # tqdm's notebook bar is a widget whose text form looks like "  3%|▎   | 90/3000 [...]".
 PROGRESS_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
+# What a saved notebook shows where a cell displayed a widget (the website and the Colab
+# rehearsal look for it).
+WIDGET_PLACEHOLDER = "[interactive widget: run this cell to use it]"
 
 
 def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -38,7 +41,7 @@ def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             data = output.get("data", {})
             # A widget cannot render from a saved file without its state: leave a note.
             if data.pop("application/vnd.jupyter.widget-view+json", None) is not None:
-                output["data"] = {"text/plain": "[interactive widget: run this cell to use it]"}
+                output["data"] = {"text/plain": WIDGET_PLACEHOLDER}
     return nb
 
 

@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from build_notebooks import WIDGET_PLACEHOLDER  # noqa: E402
 from walkthrough import errors_in, stops_in, unfriendly  # noqa: E402
 
 from course_lib import launch  # noqa: E402
@@ -54,8 +55,6 @@ RUNTIME = ROOT / "tests" / "colab_runtime.toml"
 CACHE = ROOT / "build" / "colab-rehearsal"
 KERNEL = "colab-rehearsal"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-# What a committed notebook shows where a cell displayed a widget (scripts/build_notebooks.py).
-WIDGET_PLACEHOLDER = "[interactive widget: run this cell to use it]"
 # A widget that failed to display falls back to its repr, e.g. "<course_lib.widgets.X at 0x7f…>".
 BARE_REPR = re.compile(r"<course_lib\.[\w.]+ (object )?at 0x[0-9a-f]+>")
 READY = "course_lib ready"
