@@ -241,3 +241,36 @@ def test_bad_actions_and_settings_are_rejected():
         WirelessNetwork(g, link_prob=1.2)
     with pytest.raises(TypeError, match="make_grid"):
         WirelessNetwork({"height": 3})
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (6, 8), (2, 5)])
+def test_neighbour_lists_agree_with_breadth_first_search(shape):
+    from course_lib.envs.wireless import neighbour_lists
+
+    grid = make_grid(*shape)
+    hops_all = hop_distances(grid.access)
+    for k in range(4):
+        members, hops = neighbour_lists(grid.access, k)
+        dense = np.zeros((grid.n_users, grid.n_users), bool)
+        for i in range(grid.n_users):
+            row = members[i][members[i] >= 0]
+            dense[i, row] = True
+            assert row[0] == i and hops[i][0] == 0
+            np.testing.assert_array_equal(hops[i][members[i] >= 0], hops_all[i, row])
+            assert (np.diff(hops[i][members[i] >= 0]) >= 0).all()   # nearest first
+        np.testing.assert_array_equal(dense, bfs_neighbourhoods(grid.access, k))
+
+
+def test_neighbour_lists_of_a_user_with_no_access_point_hold_only_itself():
+    from course_lib.envs.wireless import neighbour_lists
+
+    access = np.array([[1, 0], [1, 1], [0, 0]], bool)
+    members, hops = neighbour_lists(access, 3)
+    assert members[2].tolist()[:1] == [2] and (members[2][1:] == -1).all()
+
+
+def test_grids_too_large_fail_fast_with_their_size():
+    with pytest.raises(ValueError, match="1,000,000,000"):
+        make_grid(2, 5, users_per_cell=10**8)
+    with pytest.raises(ValueError, match="at most 50,000"):
+        access_matrix(400, 400, 2)

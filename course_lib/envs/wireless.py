@@ -21,10 +21,14 @@ Choices where the published description is ambiguous, as in the authors' code:
 * The success probabilities ``q_k`` are drawn uniformly from [0, 1] with a fixed seed, by
   numpy's legacy ``RandomState(seed).rand``, so that seed 0 gives the authors' values.
 
-**Stochastic non-local links** (``link_prob`` = rho > 0; the setting of Lin et al.): at every
-step each pair of users two hops apart is linked with probability rho, independently; a linked
-user that sends (anywhere) interferes with its partner's send as a collision would. Information
-then spreads further than the access graph says, and further at random.
+**Stochastic non-local links** (``link_prob`` = rho > 0): the course's own instance of the
+stochastic dependencies of Lin et al.'s model (the authors' released code has only the fixed
+access-point graph). At every step each pair of users two hops apart is linked with
+probability rho, independently of everything else; one draw per step serves as both the
+state links L^s_t and the reward links L^r_t of their model: a linked user that sends
+(anywhere) jams its partner's send as a collision would, which changes the partner's reward
+and its next queue. Information then spreads further than the access graph says, and
+further at random.
 
 Everything is batched: ``WirelessNetwork`` steps ``n_copies`` independent copies of the whole
 network with numpy, vectorised over copies and users.
@@ -42,6 +46,7 @@ from ..exercises import exercise
 from ..validation import check_int, check_unit
 
 MAX_REACH = 4  # access points a user can reach at most (a cell with four interior corners)
+MAX_USERS = 50_000  # beyond this a grid's (users x access points) matrix passes a gigabyte
 # A policy maps queues (copies, users, d) and a random generator to actions (copies, users).
 Policy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -97,6 +102,12 @@ def access_matrix(height: int, width: int, users_per_cell: int) -> np.ndarray:
     height = check_int("height", height, 2)
     width = check_int("width", width, 2)
     users_per_cell = check_int("users_per_cell", users_per_cell, 1)
+    n_users = height * width * users_per_cell
+    if n_users > MAX_USERS:
+        raise ValueError(f"a {height} x {width} grid with {users_per_cell} users per cell has "
+                         f"{n_users:,} users; the course's networks hold at most "
+                         f"{MAX_USERS:,} (its access matrix would need "
+                         f"{n_users * (height - 1) * (width - 1) / 1e9:,.1f} GB)")
     access = np.zeros((height * width * users_per_cell, (height - 1) * (width - 1)), bool)
     for r in range(height - 1):
         for c in range(width - 1):
@@ -162,7 +173,8 @@ def _check_neighbourhood_args(access: Any, k: Any) -> dict[str, Any]:
         if not np.isin(a, (0, 1)).all():
             raise ValueError("access must hold booleans (or 0/1)")
         a = a.astype(bool)
-    return {"access": a, "k": check_int("k", k, 0)}
+    # beyond n - 1 hops nothing new is reached: cap k so that a huge k cannot hang the loop
+    return {"access": a, "k": min(check_int("k", k, 0), a.shape[0])}
 
 
 @exercise("6.1", title="k-hop neighbourhoods from the access matrix",
@@ -188,6 +200,49 @@ def neighbourhoods(access: np.ndarray, k: int) -> np.ndarray:
     # that reaches no access point is still its own neighbourhood); start from the identity
     # and grow it k times by one hop, keeping the matrix boolean.
     raise NotImplementedError
+
+
+def neighbour_lists(access: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k-hop neighbourhoods as padded lists, for networks too large for (n, n) matrices.
+
+    Returns ``members`` and ``hops``, both (n_users, m) int, m the largest neighbourhood:
+    row i lists the users of N_i^k (i itself first, then by hop distance and index) and
+    their hop distance from i, padded with -1. Built by breadth-first growth over a sparse
+    one-hop relation, so the cost follows the neighbourhoods' sizes, not n**2; it agrees with
+    ``neighbourhoods`` (exercise 6.1) wherever both can be computed.
+    """
+    from scipy import sparse
+
+    a = _check_neighbourhood_args(access, k)
+    access, k = a["access"], a["k"]
+    n = access.shape[0]
+    if k > n:
+        k = n  # no neighbourhood grows past n hops
+    m = sparse.csr_matrix(access.astype(np.int32))
+    one_hop = ((m @ m.T) + sparse.identity(n, dtype=np.int32, format="csr")).astype(bool)
+    reached = sparse.identity(n, dtype=bool, format="csr")
+    rows, cols, dist = [np.arange(n)], [np.arange(n)], [np.zeros(n, int)]
+    for h in range(1, k + 1):
+        grown = (reached.astype(np.int32) @ one_hop.astype(np.int32)).astype(bool)
+        new = (grown.astype(np.int8) - reached.astype(np.int8)).tocoo()
+        keep = new.data > 0
+        if not keep.any():
+            break
+        rows.append(new.row[keep])
+        cols.append(new.col[keep])
+        dist.append(np.full(int(keep.sum()), h))
+        reached = grown
+    r, c, d = (np.concatenate(x) for x in (rows, cols, dist))
+    order = np.lexsort((c, d, r))
+    r, c, d = r[order], c[order], d[order]
+    counts = np.bincount(r, minlength=n)
+    width = int(counts.max())
+    slot = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
+    members = np.full((n, width), -1, int)
+    hops = np.full((n, width), -1, int)
+    members[r, slot] = c
+    hops[r, slot] = d
+    return members, hops
 
 
 def hop_distances(access: np.ndarray) -> np.ndarray:
