@@ -91,3 +91,32 @@ def tune_aloha(grid: WirelessGrid, send_probs: Sequence[float] = SEND_PROBS,
     returns = {float(p): discounted_return(grid, aloha_policy(grid, p), episodes, seed,
                                            link_prob) for p in send_probs}
     return max(returns, key=returns.get), returns
+
+
+def stale_start_return(grid: WirelessGrid, p_send: float, episodes: int = 2000,
+                       rounds: int = 4, seed: int = 0) -> float:
+    """The benchmark's return as the authors' evaluation measures it: each episode's first
+    decision reads the queue the *previous* episode ended with (their loop computes the
+    action before it resets the state). ``episodes`` are played as ``rounds`` consecutive
+    episodes in each of ``episodes // rounds`` network copies; the first episode of a copy
+    reads an empty queue. For comparison with ``discounted_return``, which is correct."""
+    from .envs.wireless import WirelessNetwork
+    from .validation import check_int
+
+    episodes = check_int("episodes", episodes, 1)
+    rounds = check_int("rounds", rounds, 1)
+    copies = max(1, episodes // rounds)
+    env = WirelessNetwork(grid, copies, 0.0, check_int("seed", seed, 0))
+    rng = np.random.default_rng(seed + 1)
+    policy = aloha_policy(grid, p_send)
+    previous = np.zeros_like(env.queues)
+    total = 0.0
+    for _ in range(rounds):
+        queues = env.reset()
+        episode = np.zeros(copies)
+        for t in range(grid.horizon):
+            queues, rewards, _ = env.step(policy(previous if t == 0 else queues, rng))
+            episode += grid.gamma ** t * rewards.mean(1)
+        previous = queues
+        total += episode.mean()
+    return total / rounds

@@ -122,3 +122,15 @@ def test_tuning_picks_the_best_send_probability():
     assert returns[best] == max(returns.values())
     assert returns[0.0] == 0.0 and 0.1 < returns[best] < 0.3
     assert 0.1 <= best <= 0.6  # sending always collides; never sending delivers nothing
+
+
+def test_the_authors_stale_first_decision_lowers_the_benchmark():
+    # their evaluation computes each episode's first action from the previous episode's
+    # final queue; in a correct environment that costs the benchmark about 0.04
+    from course_lib.aloha import stale_start_return
+
+    grid = make_grid()
+    right = discounted_return(grid, aloha_policy(grid, 0.35), 4000, seed=0)
+    stale = stale_start_return(grid, 0.35, 4000, seed=0)
+    assert 0.17 < right < 0.19
+    assert 0.12 < stale < 0.15
