@@ -127,3 +127,22 @@ def loop_sensitivity(q_base, q_perturbed, hops, max_hops):
             sums[h - 1] += abs(float(a) - float(b))
             counts[h - 1] += 1
     return np.array([s / c if c else np.nan for s, c in zip(sums, counts, strict=True)])
+
+
+def loop_linear_td_update(weights, index, features, rewards, next_values, gamma, lr):
+    """Normalised linear TD(0), one row and one feature at a time, predictions from the
+    weights on entry."""
+    w = np.array(weights, dtype=float)
+    out = w.copy()
+    n_features = w.shape[1]
+    deltas = [float(rewards[m]) + gamma * float(next_values[m])
+              - sum(w[int(e), f] * float(features[m][f]) for f in range(n_features))
+              for m, e in enumerate(index)]
+    for e in {int(e) for e in index}:
+        mine = [m for m, row in enumerate(index) if int(row) == e]
+        for f in range(n_features):
+            norm = sum(float(features[m][f]) ** 2 for m in mine)
+            if norm > 0:
+                step = sum(deltas[m] * float(features[m][f]) for m in mine) / norm
+                out[e, f] = w[e, f] + lr / n_features * step
+    return out
