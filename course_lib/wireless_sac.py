@@ -1,27 +1,31 @@
-"""Scalable Actor-Critic (Lin, Qu, Huang, Wierman, NeurIPS 2021), tabular and batched.
+"""Scalable Actor-Critic (Lin, Qu, Huang, Wierman, NeurIPS 2021), batched.
 
 Every user i of the network (``course_lib.envs.wireless``) learns
 
 * a **policy** over its own local state: a table of logits ``theta[i, s_i, a_i]`` and a
   softmax over the actions it can take;
 * a **truncated critic** ``Q_i(z)`` whose argument ``z`` holds only the states and actions of
-  the users in its k-hop neighbourhood N_i^k. The table stores the configurations that
-  occurred (there are far too many to enumerate for k >= 1).
+  the users in its k-hop neighbourhood N_i^k: either the paper's table
+  (``TruncatedCritic``, which stores the configurations that occurred; there are far too
+  many to enumerate for k >= 1) or ``linear_critic.LinearCritic``.
 
-The mu-decay property says that how much user j's state and action matter to user i's
-Q-function shrinks quickly (exponentially) with their hop distance, so a k-hop critic is a
-good approximation whose error falls as k grows.
+Lin et al.'s mu(k) is the most Q_i can change when everything beyond N_i^k changes at once;
+when it is small (mu-decay), a k-hop critic is a good approximation. Qu, Wierman and Li
+prove an exponential bound for dependencies on a fixed graph; Lin et al. need only that
+mu(k) be small. ``measure_mu_k`` estimates it as defined; ``measure_mu_decay`` (exercise 6.5)
+measures the simpler one-user sensitivity by hop distance.
 
 One update of the batched algorithm:
 
 1. play ``batch`` episodes side by side with the current policies (``horizon + 1`` decisions
    each, as in the authors' code: the last one only gives the critic its next value);
-2. **critic** (exercise 6.3): for every user and step, the TD(0) target
-   ``r_i(t) + gamma * Q_i(z_i(t + 1))``; each configuration visited in the batch moves a step
-   ``critic_lr`` towards the mean of its targets;
+2. **critic** (exercise 6.3 for the table, 6.6 for the linear critic): for every user and
+   step, the TD(0) target ``r_i(t) + gamma * Q_i(z_i(t + 1))``; each configuration visited
+   in the batch moves a step ``critic_lr`` towards the mean of its targets;
 3. **actor** (exercise 6.4): the policy-gradient step
    ``theta_i += actor_lr * mean over episodes of sum_t w_i(t) * grad log pi_i(a_i(t) | s_i(t))``
-   with ``w_i(t) = gamma**t / n * sum_{j in N_i^k} Q_j(z_j(t))``.
+   with ``w_i(t) = gamma**t * sum_{j in N_i^k} Q_j(z_j(t))`` (the paper's weight has a
+   further 1/n, folded into ``actor_lr`` so that one step serves every network size).
 
 Where the authors' code updates after every single episode, with step sizes
 ``1/sqrt((m mod 100) T + t)`` (critic) and ``5/sqrt((m mod 100) + 1)`` (actor) restarted every
@@ -32,6 +36,7 @@ follow a changing policy, which a constant step does too.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,10 +47,12 @@ from .envs.wireless import (
     WirelessGrid,
     WirelessNetwork,
     discounted_return,
+    neighbour_lists,
     neighbourhoods,
     state_index,
 )
 from .exercises import exercise
+from .linear_critic import LinearCritic
 from .validation import check_float, check_int, check_unit
 
 # --------------------------------------------------------------------------------------
@@ -114,6 +121,11 @@ class TruncatedCritic:
     def entries(self) -> int:
         """Configurations stored, over all users."""
         return len(self.keys)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the stored keys and values."""
+        return int(self.keys.nbytes + self.values.nbytes)
 
     def possible_entries(self) -> float:
         """How many entries full tables would need: sum over users of the product, over the
@@ -193,7 +205,7 @@ def sample_actions(probs: np.ndarray, states: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
     """Draw every user's action: probs (n, S, A), states (B, n) -> actions (B, n)."""
     n = probs.shape[0]
-    cumulative = np.cumsum(probs[np.arange(n), states], -1)  # (B, n, A)
+    cumulative = np.cumsum(probs, -1)[np.arange(n), states]  # (B, n, A)
     u = rng.random(states.shape)[..., None]
     return np.minimum((u >= cumulative).sum(-1), probs.shape[-1] - 1)
 
@@ -246,23 +258,42 @@ def policy_gradient(probs: np.ndarray, states: np.ndarray, actions: np.ndarray,
 # --------------------------------------------------------------------------------------
 
 
+CRITICS = ("tabular", "linear")
+
+
 @dataclass
 class SACConfig:
-    """Settings of the batched Scalable Actor-Critic."""
+    """Settings of the batched Scalable Actor-Critic. ``critic`` is ``"tabular"`` (the paper's
+    truncated table, ``TruncatedCritic``) or ``"linear"`` (``linear_critic.LinearCritic``).
+    ``actor_lr`` is the step on the gradient of the network's *total* return (see
+    ``train_sac``), so that one value serves every network size. ``baseline`` subtracts from
+    every actor weight the mean weight of the other samples of the same user and local
+    state in the batch: not in the paper; it leaves the gradient's expectation unchanged and
+    cuts its variance (a critic that generalises gives every neighbour a sizeable value, and
+    the weight sums them)."""
 
     k: int = 1
+    critic: str = "tabular"
+    baseline: bool = False       # subtract a per-(user, local state) baseline from w_i(t)
     episodes: int = 60_000       # training episodes in all
     batch: int = 200             # episodes per update
     critic_lr: float = 0.5
-    actor_lr: float = 400.0
+    actor_lr: float = 16.0
     link_prob: float = 0.0       # stochastic non-local links (0: the access graph only)
     eval_every: int = 5_000      # training episodes between evaluations
     eval_episodes: int = 2_000
 
     def __post_init__(self) -> None:
         check_int("k", self.k, 0)
+        if not isinstance(self.baseline, bool):
+            raise TypeError(f"baseline must be True or False, got {self.baseline!r}")
+        if self.critic not in CRITICS:
+            raise ValueError(f"critic must be one of {CRITICS}, got {self.critic!r}")
         for name in ("episodes", "batch", "eval_every", "eval_episodes"):
             check_int(name, getattr(self, name), 1)
+        for name, limit in (("episodes", 10**8), ("batch", 10**5), ("eval_episodes", 10**6)):
+            if getattr(self, name) > limit:
+                raise ValueError(f"{name} must be at most {limit:,}, got {getattr(self, name):,}")
         check_unit("critic_lr", self.critic_lr, positive=True)
         check_float("actor_lr", self.actor_lr, positive=True)
         check_unit("link_prob", self.link_prob)
@@ -271,23 +302,76 @@ class SACConfig:
 @dataclass
 class SACRun:
     """A trained society of users: logits, critic, and the return measured along the way
-    (``episodes[m]`` training episodes -> ``returns[m]``)."""
+    (``episodes[m]`` training episodes -> ``returns[m]``); ``cpu_s`` is the process time
+    spent training (evaluations excluded)."""
 
     config: SACConfig
     seed: int
     logits: np.ndarray
-    critic: TruncatedCritic = field(repr=False)
+    critic: Any = field(repr=False)
     episodes: list[int] = field(default_factory=list)
     returns: list[float] = field(default_factory=list)
+    cpu_s: float = 0.0
+    td_samples: int = 0
+    critic_bytes: list[int] = field(default_factory=list)  # at every evaluation
+    cpu_s_at: list[float] = field(default_factory=list)    # training CPU-s at every evaluation
+
+    @property
+    def grid(self) -> WirelessGrid:
+        return self.critic.grid
 
     def policy(self) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
-        probs = policy_probs(self.logits, self.critic.grid.valid)
+        probs = policy_probs(self.logits, self.grid.valid)
         return lambda queues, rng: sample_actions(probs, state_index(queues), rng)
+
+
+def _critic_values(critic: Any, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                   gamma: float, lr: float) -> np.ndarray:
+    """One TD(0) step of either critic on a batch (B, T + 1, n), then every Q_j(z_j(t))."""
+    T = states.shape[1] - 1
+    if isinstance(critic, TruncatedCritic):
+        keys = critic.hash(states, actions)
+        q = critic.lookup(keys)
+        critic.update(keys[:, :T], rewards[:, :T], q[:, 1:], gamma, lr)
+        return critic.lookup(keys)
+    rows = critic.rows(states, actions)
+    x = np.stack([critic.features(states[:, t], actions[:, t]) for t in range(T + 1)], 1)
+    q = critic.predict(rows, x)
+    critic.update(rows[:, :T], x[:, :T], rewards[:, :T], q[:, 1:], gamma, lr)
+    return critic.predict(rows, x)
+
+
+def _minus_state_baseline(weights: np.ndarray, states: np.ndarray, n_states: int
+                          ) -> np.ndarray:
+    """Every weight minus the mean weight of the *other* samples of the same user in the same
+    local state (leave-one-out, so the baseline never sees the action it judges: the
+    gradient's expectation is unchanged, its variance much smaller)."""
+    n = states.shape[-1]
+    row = (np.arange(n) * n_states + states).ravel()
+    w = weights.ravel()
+    sums = np.bincount(row, weights=w, minlength=n * n_states)
+    counts = np.bincount(row, minlength=n * n_states)
+    return (w - (sums[row] - w) / np.maximum(counts[row] - 1, 1)).reshape(weights.shape)
+
+
+def _membership(grid: WirelessGrid, k: int) -> Any:
+    """N_i^k as a sparse (n, n) 0/1 matrix: row i marks the members of i's neighbourhood."""
+    from scipy import sparse
+
+    members, _ = neighbour_lists(grid.access, k)
+    rows, slots = np.nonzero(members >= 0)
+    n = grid.n_users
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, members[rows, slots])), shape=(n, n))
 
 
 def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
               callback: Callable[[int], None] | None = None) -> SACRun:
-    """Train every user's policy and truncated critic for ``cfg.episodes`` episodes."""
+    """Train every user's policy and truncated critic for ``cfg.episodes`` episodes.
+
+    The actor's weight is ``w_i(t) = gamma**t * sum_{j in N_i^k} Q_j(z_j(t))``. The paper's
+    weight carries a further 1/n, as the gradient of the *average* return over users; we
+    take the gradient of the total instead (``actor_lr`` = their step / n), so that the same
+    step works on 24 users and on 6,144."""
     if not isinstance(grid, WirelessGrid):
         raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
     cfg = cfg or SACConfig()
@@ -295,8 +379,9 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
         raise TypeError(f"cfg must be a SACConfig, got {type(cfg).__name__}")
     seed = check_int("seed", seed, 0)
     n, T = grid.n_users, grid.horizon
-    critic = TruncatedCritic(grid, cfg.k, seed)
-    members = critic.members.astype(float)
+    critic = (TruncatedCritic(grid, cfg.k, seed) if cfg.critic == "tabular"
+              else LinearCritic(grid, cfg.k))
+    near = _membership(grid, cfg.k)
     logits = np.zeros((n, grid.n_states, grid.n_actions))
     env = WirelessNetwork(grid, cfg.batch, cfg.link_prob, seed, horizon=T + 1)
     rng = np.random.default_rng(seed + 1)
@@ -305,6 +390,8 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
 
     def evaluate(done: int) -> None:
         run.episodes.append(done)
+        run.critic_bytes.append(critic.nbytes)
+        run.cpu_s_at.append(run.cpu_s)
         run.returns.append(discounted_return(grid, run.policy(), cfg.eval_episodes,
                                              seed=10_000 + len(run.returns),
                                              link_prob=cfg.link_prob))
@@ -312,21 +399,25 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
     evaluate(0)
     done = 0
     while done < cfg.episodes:
+        started = time.process_time()
         probs = policy_probs(logits, grid.valid)
-        states = np.zeros((cfg.batch, T + 1, n), int)
+        states = np.zeros((cfg.batch, T + 1, n), np.int32)
         actions = np.zeros_like(states)
-        rewards = np.zeros((cfg.batch, T + 1, n))
+        rewards = np.zeros((cfg.batch, T + 1, n), np.float32)
         queues = env.reset()
         for t in range(T + 1):
             states[:, t] = state_index(queues)
             actions[:, t] = sample_actions(probs, states[:, t], rng)
             queues, rewards[:, t], _ = env.step(actions[:, t])
-        keys = critic.hash(states, actions)                       # (B, T + 1, n)
-        q = critic.lookup(keys)
-        critic.update(keys[:, :T], rewards[:, :T], q[:, 1:], grid.gamma, cfg.critic_lr)
-        q = critic.lookup(keys)
-        weights = discount[None, :, None] * (q @ members.T) / n    # (B, T + 1, n)
+        q = _critic_values(critic, states, actions, rewards, grid.gamma, cfg.critic_lr)
+        # sum of Q_j over j in N_i^k, as a sparse product (an (n, n) matrix would not fit
+        # for thousands of users)
+        weights = discount[None, :, None] * (near @ q.reshape(-1, n).T).T.reshape(q.shape)
+        if cfg.baseline:
+            weights = _minus_state_baseline(weights, states, grid.n_states)
         logits += cfg.actor_lr * policy_gradient(probs, states, actions, weights)
+        run.td_samples += cfg.batch * T * n
+        run.cpu_s += time.process_time() - started
         done += cfg.batch
         if callback is not None:
             callback(done)
@@ -354,7 +445,7 @@ def _check_sensitivity_args(q_base: Any, q_perturbed: Any, hops: Any,
             "max_hops": check_int("max_hops", max_hops, 1)}
 
 
-@exercise("6.5", title="Sensitivity by hop distance (mu-decay)",
+@exercise("6.5", title="Sensitivity by hop distance (one user at a time)",
           validate=_check_sensitivity_args)
 def sensitivity_by_hop(q_base: np.ndarray, q_perturbed: np.ndarray, hops: np.ndarray,
                        max_hops: int) -> np.ndarray:
@@ -432,6 +523,67 @@ def measure_mu_decay(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
     distance = hop_distances(grid.access)[changed]  # (starts, n): hops from j to every i
     mask = distance > 0
     return sensitivity_by_hop(base[mask], pert[mask], distance[mask], int(distance.max()))
+
+
+def measure_mu_k(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
+                 rollouts: int = 100, link_prob: float = 0.0, seed: int = 0,
+                 quantile: float = 0.95) -> dict[str, Any]:
+    """mu(k) as Lin et al. define it, estimated for the policies ``probs``: how much user i's
+    Q_i(s, a) can change when the states and actions of *all* users beyond i's k-hop
+    neighbourhood change at once, for k = 0, 1, ..., (largest hop distance) - 1.
+
+    Each start draws every user's queue and action at random (a packet in each slot with
+    probability 1/2, actions uniform over the valid ones), a user i, and a second random
+    draw of the whole network; for each k, the users more than k hops from i take their
+    state and action from the second draw. Q_i is estimated from ``rollouts`` rollouts with
+    common random numbers (every start and every k replays the same random numbers), so a
+    difference comes only from what the redrawn users set in motion. The definition takes
+    the worst case over states and actions; the maximum over ``starts`` random starts is
+    our estimate of it (a lower bound, up to rollout noise), reported with the
+    ``quantile`` and the mean.
+
+    Returns ``{"k": [...], "max": [...], "quantile": [...], "mean": [...], "gaps": array}``
+    with ``gaps`` (len(k), starts) every start's |Delta Q_i|.
+    """
+    from .envs.wireless import hop_distances
+
+    if not isinstance(grid, WirelessGrid):
+        raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+    starts = check_int("starts", starts, 1)
+    rollouts = check_int("rollouts", rollouts, 1)
+    quantile = check_unit("quantile", quantile)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
+    n, d = grid.n_users, grid.deadline
+    valid = [np.flatnonzero(grid.valid[i]) for i in range(n)]
+
+    def draw() -> tuple[np.ndarray, np.ndarray]:
+        queues = (rng.random((starts, n, d)) < 0.5).astype(np.uint8)
+        acts = np.stack([rng.choice(valid[i], starts) for i in range(n)], 1)
+        return queues, acts
+
+    queues, acts = draw()
+    other_q, other_a = draw()
+    focal = rng.integers(0, n, starts)
+    distance = hop_distances(grid.access)[focal]              # (starts, n): hops from i
+
+    def q_focal(qs: np.ndarray, acs: np.ndarray) -> np.ndarray:
+        q = rollout_q(grid, probs, np.repeat(qs, rollouts, 0), np.repeat(acs, rollouts, 0),
+                      seed, link_prob).reshape(starts, rollouts, n).mean(1)
+        return q[np.arange(starts), focal]
+
+    base = q_focal(queues, acts)
+    gaps = np.array([np.abs(q_focal(np.where((distance > k)[..., None], other_q, queues),
+                                     np.where(distance > k, other_a, acts)) - base)
+                     for k in range(int(distance.max()))])
+    return summarize_mu_k(gaps, quantile)
+
+
+def summarize_mu_k(gaps: np.ndarray, quantile: float = 0.95) -> dict[str, Any]:
+    """max, ``quantile`` and mean over starts of |Delta Q_i| (gaps: (K, starts)), per k."""
+    gaps = np.asarray(gaps, dtype=float)
+    return {"k": list(range(len(gaps))), "max": gaps.max(1).tolist(),
+            "quantile": np.quantile(gaps, quantile, axis=1).tolist(),
+            "mean": gaps.mean(1).tolist(), "gaps": gaps}
 
 
 @dataclass

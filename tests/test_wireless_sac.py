@@ -253,3 +253,46 @@ def test_training_is_reproducible_and_checks_its_input():
         SACConfig(critic_lr=1.5)
     with pytest.raises(ValueError, match="link_prob"):
         SACConfig(link_prob=2.0)
+
+
+def test_mu_k_is_exactly_zero_beyond_one_hop_for_policies_that_ignore_their_state():
+    # a user's actions then never depend on what happened to it, so nothing a user two hops
+    # away does can reach i's rewards; with common random numbers the estimate is exactly 0
+    from course_lib.wireless_sac import measure_mu_k
+
+    g = make_grid()
+    uniform = policy_probs(np.zeros((g.n_users, g.n_states, g.n_actions)), g.valid)
+    mu = measure_mu_k(g, uniform, starts=100, rollouts=20, seed=0)
+    assert mu["k"] == [0, 1, 2]
+    assert mu["max"][0] > 0.1 and mu["mean"][0] > 0
+    assert mu["max"][1:] == [0.0, 0.0]
+    # with random links a two-hop user jams i directly
+    linked = measure_mu_k(g, uniform, starts=100, rollouts=20, seed=0, link_prob=0.3)
+    assert linked["max"][1] > 0 and linked["max"][2] == 0.0
+    assert all(a >= b and a >= c for a, b, c in zip(mu["max"], mu["quantile"], mu["mean"],
+                                               strict=True))
+
+
+def test_mu_k_of_a_trained_policy_falls_with_k():
+    from course_lib.wireless_sac import measure_mu_k
+
+    g = make_grid()
+    run = train_sac(g, SACConfig(k=1, episodes=2000, eval_every=2000, eval_episodes=100), 0)
+    mu = measure_mu_k(g, policy_probs(run.logits, g.valid), starts=100, rollouts=20, seed=1)
+    assert mu["mean"][0] > 5 * mu["mean"][1]
+    assert mu["gaps"].shape == (3, 100)
+
+
+def test_actor_weights_sum_the_neighbourhood_sparse_as_dense():
+    from course_lib.wireless_sac import _membership
+
+    g = make_grid(6, 8)
+    near = _membership(g, 2).toarray().astype(bool)
+    np.testing.assert_array_equal(near, neighbourhoods(g.access, 2))
+
+
+def test_sac_config_rejects_sizes_beyond_reason():
+    with pytest.raises(ValueError, match="batch must be at most"):
+        SACConfig(batch=10**12)
+    with pytest.raises(ValueError, match="episodes must be at most"):
+        SACConfig(episodes=10**12)
