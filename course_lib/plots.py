@@ -594,8 +594,9 @@ def plot_sac_curves(runs: Sequence[Any], aloha: float | None = None,
         x = np.asarray(mine[0].episodes)
         y = np.array([r.returns for r in mine])
         color = K_COLORS.get(k, None)
+        critic = "" if mine[0].config.critic == "tabular" else f" ({mine[0].config.critic})"
         ax.plot(x, y.mean(0), color=color, lw=2,
-                label=f"SAC, k = {k} ({len(mine)} seed{'s' if len(mine) > 1 else ''})")
+                label=f"SAC{critic}, k = {k} ({len(mine)} seed{'s' if len(mine) > 1 else ''})")
         if len(mine) > 1:
             ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
     if aloha is not None:
@@ -649,3 +650,68 @@ def plot_mu_decay(decay: Sequence[float], linked: Sequence[float] | None = None,
     ax.set_ylabel("mean |change of Q_i|")
     ax.legend()
     return ax
+
+
+def plot_critic_memory(runs: Sequence[Any], ax: Any | None = None) -> Any:
+    """Critic memory against training episodes, one line per critic kind and k (first seed of
+    each), log scale: a table grows with what it has seen, a parametric critic does not."""
+    ax = _axes(ax, (6, 3.5))
+    seen = set()
+    for r in runs:
+        key = (r.config.critic, r.config.k)
+        if key in seen:
+            continue
+        seen.add(key)
+        ax.plot(r.episodes, np.maximum(r.critic_bytes, 1), color=K_COLORS.get(r.config.k),
+                ls="-" if r.config.critic == "tabular" else "--", marker=".",
+                label=f"{r.config.critic}, k = {r.config.k}")
+    ax.set_yscale("log")
+    ax.set_xlabel("training episodes")
+    ax.set_ylabel("critic memory (bytes)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_mu_k(mu: Mapping[str, Sequence[float]], label: str = "", ax: Any | None = None,
+              color: str = "#1f77b4") -> Any:
+    """mu(k): the maximum, a high quantile and the mean of |Delta Q_i| when everything beyond
+    k hops is redrawn, against k (log scale; exact zeros drawn at the bottom as hollow)."""
+    ax = _axes(ax, (6, 3.5))
+    values = [v for key in ("max", "quantile", "mean") for v in mu[key] if v > 0]
+    floor = min(values, default=1e-6) / 10
+    for key, style in (("max", "-o"), ("quantile", "--s"), ("mean", ":^")):
+        y = np.asarray(mu[key], dtype=float)
+        ax.plot(mu["k"], np.where(y > 0, y, np.nan), style, color=color,
+                label=f"{label} {key}".strip())
+        zero = y <= 0
+        ax.scatter(np.asarray(mu["k"])[zero], np.full(zero.sum(), floor), marker=style[-1],
+                   facecolors="none", edgecolors=color)
+    ax.set_yscale("log")
+    ax.set_xticks(mu["k"])
+    ax.set_xlabel("k (everything beyond k hops redrawn)")
+    ax.set_ylabel("|change of Q_i|")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_scale(metrics: Mapping[str, Sequence[Any]], axes: Sequence[Any] | None = None) -> Any:
+    """Return (SAC with each critic, tuned ALOHA) and training cost per user-episode against
+    the number of users, from ``run wireless-scale``'s metrics."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    n = np.asarray(metrics["n_users"])
+    tab = np.array([np.nan if v is None else v for v in metrics["returns_tabular"]])
+    axes[0].plot(n, metrics["returns_fa"], "-o", color="#2ca02c", label="SAC, linear critic")
+    axes[0].plot(n, tab, "-s", color="#1f77b4", label="SAC, tabular critic")
+    axes[0].plot(n, metrics["returns_aloha"], "--^", color="#d62728", label="tuned ALOHA")
+    axes[0].set_ylabel("discounted return per user")
+    axes[0].legend(fontsize=8)
+    axes[1].plot(n, 1e3 * np.asarray(metrics["cpu_s_per_1000_user_episodes"]), "-o",
+                 color="#2ca02c")
+    axes[1].set_ylabel("CPU ms per 1,000 user-episodes")
+    axes[1].set_ylim(bottom=0)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xticks(n, [f"{v:,}" for v in n])
+        ax.set_xlabel("users in the network")
+    return axes

@@ -34,6 +34,12 @@ def test_metric_names_are_the_documented_interface(metrics):
     assert len(metrics["mu_decay"]) == 3 and len(metrics["mu_decay_links"]) == 3
     assert set(metrics["returns_links"]) == {"k0", "k1", "k2", "aloha"}
     assert metrics["seeds"] == [0]
+    for key in ("returns_fa", "returns_fa_links"):
+        assert set(metrics[key]) == {"k0", "k1", "k2"}
+    for key in ("mu_k", "mu_k_q95", "mu_k_mean", "mu_k_links", "mu_k_links_q95",
+                "mu_k_links_mean"):
+        assert len(metrics[key]) == 3, key   # k = 0, 1, 2 (the network's diameter is 3)
+    assert set(metrics["aloha_stale_start"]) == {"send_prob", "return"}
     json.dumps(metrics)  # serialisable
 
 
@@ -50,3 +56,28 @@ def test_quick_mode_measures_mu_decay(metrics):
     decay, linked = metrics["mu_decay"], metrics["mu_decay_links"]
     assert decay[0] > 10 * decay[1]          # influence fades fast with distance
     assert linked[1] > decay[1]               # random links carry it further
+
+
+def test_quick_mode_mu_k_falls_with_k_and_links_carry_influence_further(metrics):
+    for suffix in ("", "_links"):
+        top, q95, mean = (metrics[f"mu_k{suffix}{x}"] for x in ("", "_q95", "_mean"))
+        assert all(a >= b >= 0 and a >= c >= 0 for a, b, c in zip(top, q95, mean, strict=True))
+        assert mean[0] > 5 * mean[1] >= 0
+    assert metrics["mu_k_links_mean"][1] > metrics["mu_k_mean"][1]
+
+
+def test_quick_mode_tabular_critic_values_are_mostly_single_steps(metrics):
+    # the measured finding of section 6: nearly every k >= 1 configuration is seen once
+    share, entries = metrics["q_values_one_step"], metrics["q_table_entries"]
+    assert share["k1"] > 0.9 and share["k2"] > 0.9
+    assert entries["k2"] / metrics["td_samples"] > 0.9
+
+
+def test_quick_mode_linear_critic_beats_the_benchmark(metrics):
+    assert metrics["returns_fa"]["k1"] > metrics["returns"]["aloha"]
+    assert metrics["critic_bytes_fa"]["k1"] < metrics["q_table_entries"]["k1"]
+
+
+def test_the_authors_evaluation_slip_lowers_the_benchmark(metrics):
+    stale = metrics["aloha_stale_start"]["return"]
+    assert stale < metrics["returns"]["aloha"] - 0.02

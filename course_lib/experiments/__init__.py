@@ -16,6 +16,7 @@ EXPERIMENTS: dict[str, str] = {
     "minigrid-transfer": "course_lib.experiments.minigrid_transfer",
     "mnist-analogy": "course_lib.experiments.mnist_analogy",
     "wireless-sac": "course_lib.experiments.wireless_sac",
+    "wireless-scale": "course_lib.experiments.wireless_scale",
 }
 
 
