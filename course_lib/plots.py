@@ -586,24 +586,26 @@ def draw_network(grid: Any, replay: Any = None, step: int | None = None,
 
 def plot_sac_curves(runs: Sequence[Any], aloha: float | None = None,
                     ax: Any | None = None) -> Any:
-    """Discounted per-user return against training episodes for every k (mean over seeds,
-    band = the seeds' range), with the tuned benchmark as a horizontal line."""
+    """Discounted per-user return against training episodes for every critic and k (mean over
+    seeds, band = the seeds' range; tabular solid, linear dashed), with the tuned benchmark as
+    a horizontal line."""
     ax = _axes(ax)
-    for k in sorted({r.config.k for r in runs}):
-        mine = [r for r in runs if r.config.k == k]
+    groups = sorted({(r.config.critic, r.config.k) for r in runs}, key=lambda g: (-len(g[0]), g))
+    for critic, k in groups:
+        mine = [r for r in runs if r.config.k == k and r.config.critic == critic]
         x = np.asarray(mine[0].episodes)
         y = np.array([r.returns for r in mine])
         color = K_COLORS.get(k, None)
-        critic = "" if mine[0].config.critic == "tabular" else f" ({mine[0].config.critic})"
-        ax.plot(x, y.mean(0), color=color, lw=2,
-                label=f"SAC{critic}, k = {k} ({len(mine)} seed{'s' if len(mine) > 1 else ''})")
+        name = "" if critic == "tabular" else f" ({critic})"
+        ax.plot(x, y.mean(0), color=color, lw=2, ls="-" if critic == "tabular" else "--",
+                label=f"SAC{name}, k = {k} ({len(mine)} seed{'s' if len(mine) > 1 else ''})")
         if len(mine) > 1:
-            ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
+            ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.15)
     if aloha is not None:
-        ax.axhline(aloha, color="#d62728", ls="--", lw=1.5, label=f"tuned ALOHA ({aloha:.3f})")
+        ax.axhline(aloha, color="#d62728", ls=":", lw=1.5, label=f"tuned ALOHA ({aloha:.3f})")
     ax.set_xlabel("training episodes")
     ax.set_ylabel("discounted return per user")
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     return ax
 
 
@@ -662,7 +664,8 @@ def plot_critic_memory(runs: Sequence[Any], ax: Any | None = None) -> Any:
         if key in seen:
             continue
         seen.add(key)
-        ax.plot(r.episodes, np.maximum(r.critic_bytes, 1), color=K_COLORS.get(r.config.k),
+        nbytes = np.asarray(r.critic_bytes, dtype=float)
+        ax.plot(r.episodes, np.where(nbytes > 0, nbytes, np.nan), color=K_COLORS.get(r.config.k),
                 ls="-" if r.config.critic == "tabular" else "--", marker=".",
                 label=f"{r.config.critic}, k = {r.config.k}")
     ax.set_yscale("log")
