@@ -549,6 +549,11 @@ def measure_mu_k(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
 
     if not isinstance(grid, WirelessGrid):
         raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+    probs = np.asarray(probs, dtype=float)
+    if probs.shape != (grid.n_users, grid.n_states, grid.n_actions) or \
+            not np.isfinite(probs).all():
+        raise ValueError(f"probs must be finite policies of shape ({grid.n_users}, "
+                         f"{grid.n_states}, {grid.n_actions}) (policy_probs), got {probs.shape}")
     starts = check_int("starts", starts, 1)
     rollouts = check_int("rollouts", rollouts, 1)
     quantile = check_unit("quantile", quantile)

@@ -296,3 +296,13 @@ def test_sac_config_rejects_sizes_beyond_reason():
         SACConfig(batch=10**12)
     with pytest.raises(ValueError, match="episodes must be at most"):
         SACConfig(episodes=10**12)
+
+
+def test_measure_mu_k_rejects_bad_policies():
+    from course_lib.wireless_sac import measure_mu_k
+
+    g = make_grid()
+    with pytest.raises(ValueError, match="policy_probs"):
+        measure_mu_k(g, np.ones((3, 4, 9)))
+    with pytest.raises(ValueError, match="finite"):
+        measure_mu_k(g, np.full((g.n_users, g.n_states, g.n_actions), np.nan))
