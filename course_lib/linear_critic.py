@@ -23,10 +23,10 @@ users are not interchangeable): ``n_users * n_states * n_actions * (1 + k)`` num
 the network whatever the number of episodes.
 
 We tried richer summaries too (the fraction of the users at each hop in each local state, and
-the fraction that send): the critic fitted returns better, and the actor learned worse
-(0.17 against 0.25 at 15,000 episodes, one seed). A neighbour's value that falls whenever
-*anyone* near it sends teaches i to stop sending, also where it collides with no one: the
-critic's errors become the actor's.
+the fraction that send): the actor learned worse (24 users, k = 1, no baseline, one seed,
+15,000 episodes: at most 0.17 against 0.25 with ``clear`` alone). Our reading: a neighbour's
+value that falls whenever *anyone* near it sends teaches i to stop sending, also where it
+collides with no one; the critic's errors become the actor's.
 
 Training (exercise 6.6) is batched TD(0) with a step normalised per feature, so that every
 weight learns at the pace of its own feature's samples (``clear`` is rare early on); for
