@@ -118,7 +118,7 @@ def _ablation_per_seed(trained: dict[str, Any]) -> dict[str, list[float]]:
 
 def one_step_share(run: Any) -> float:
     """Share of a tabular critic's stored values still equal to a single TD step from 0
-    with a reward of 0 or 1 (``0`` or ``critic_lr``): entries visited once."""
+    with a reward of 0 or 1 (``0`` or ``critic_lr``), the value a single visit leaves."""
     v, lr = run.critic.values, run.config.critic_lr
     return float(np.mean(np.isclose(v, 0.0) | np.isclose(v, lr))) if len(v) else 0.0
 
