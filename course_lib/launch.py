@@ -189,7 +189,14 @@ def setup_colab(home: str | os.PathLike[str], *, quiet: bool = True) -> dict[str
     if alone:
         subprocess.run([*pip, "--no-deps", *alone], check=True)
     if not _installed_from(root):
-        subprocess.run([*pip, "--no-deps", "--editable", str(root)], check=True)
+        # Two notebooks set up at once (two tabs of one session) must not run two pips on the
+        # same files: the second waits, then finds the course installed.
+        import fcntl  # Colab is Linux; only this step needs it
+
+        with open(root / ".colab-setup.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not _installed_from(root):
+                subprocess.run([*pip, "--no-deps", "--editable", str(root)], check=True)
     importlib.invalidate_caches()
     if str(root) in sys.path:
         sys.path.remove(str(root))
@@ -216,9 +223,7 @@ def _version_or_none(name: str) -> str | None:
 
 def _installed_from(root: Path) -> bool:
     """Whether the course's package is installed in editable mode from ``root``."""
-    try:
-        dist = metadata.distribution("markets-of-agents")
-    except metadata.PackageNotFoundError:
-        return False
-    direct_url = dist.read_text("direct_url.json") or ""
-    return root.as_uri() in direct_url
+    # Every copy on the path counts: the clone's own build metadata (an .egg-info beside the
+    # sources) has no direct_url.json and may be found first.
+    return any(root.as_uri() in (dist.read_text("direct_url.json") or "")
+               for dist in metadata.distributions(name="markets-of-agents"))
