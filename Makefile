@@ -11,6 +11,8 @@
 #   make lint       ruff on the Python sources
 #   make release    write the student copy to dist/student and check that it is clean
 #   make grade      grade every submission in SUBMISSIONS=dir/ into grades/ (CSV + reports)
+#   make sandbox-setup  install bubblewrap if needed (root) and check that the sandbox starts
+#   make gradescope the Gradescope autograder zip in build/gradescope/autograder.zip
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -25,7 +27,8 @@ TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHAS
             OMP_NUM_THREADS=1
 TEST_JOBS ?= 2
 
-.PHONY: setup lab test lint notebooks walkthrough colab browser-setup book release grade clean
+.PHONY: setup lab test lint notebooks walkthrough colab browser-setup sandbox-setup book release \
+        grade gradescope clean
 
 setup: $(STAMP)
 
@@ -41,7 +44,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_lib solutions tests scripts benchmarks
+	$(BIN)/ruff check course_lib classroom solutions tests scripts benchmarks
 
 test: $(STAMP) lint
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile \
@@ -60,6 +63,9 @@ colab: $(STAMP)
 browser-setup: $(STAMP)
 	scripts/setup_browser.sh $(BIN)/python
 
+sandbox-setup: $(STAMP)
+	scripts/setup_sandbox.sh $(BIN)/python
+
 # The website's build tools go into .venv once (requirements-book.txt); MathJax comes from npm.
 book: $(BOOK_STAMP)
 	$(BIN)/python scripts/build_book.py
@@ -69,11 +75,14 @@ $(BOOK_STAMP): $(STAMP) requirements-book.txt
 	touch $@
 
 release: $(STAMP)
-	$(BIN)/python -m course_lib.release --out dist/student
+	$(BIN)/python -m classroom.release --out dist/student
 
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=dir/"; exit 2)
-	$(BIN)/python -m course_lib.grade --batch $(SUBMISSIONS) --out-dir grades --hidden
+	$(BIN)/python -m classroom.grade --batch $(SUBMISSIONS) --out-dir grades --hidden
+
+gradescope: $(STAMP)
+	$(BIN)/python -m classroom.gradescope --out build/gradescope/autograder.zip
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build

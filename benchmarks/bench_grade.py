@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from grading_fixtures import make_submission  # noqa: E402
 
-from course_lib.grade import expected_tests, grade  # noqa: E402
+from classroom.grade import expected_tests, grade  # noqa: E402
 
 BUDGET_S = 60.0
 

@@ -1,6 +1,7 @@
 """Tests that need something from outside the repository (the package index, a browser, the
-website's build tools) skip without it, except where the environment says they must run: CI sets
-these variables, so that a test that has to run there cannot pass by skipping."""
+website's build tools, the grader's sandbox) skip without it, except where the environment says
+they must run: CI sets these variables, so that a test that has to run there cannot pass by
+skipping."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ REQUIRE_PYPI = "COURSE_LIB_REQUIRE_PYPI"
 REQUIRE_BROWSER = "COURSE_LIB_REQUIRE_BROWSER"
 # The course's website: Jupyter Book and npm, to build it when `make book` has not.
 REQUIRE_BOOK = "COURSE_LIB_REQUIRE_BOOK"
+# The grader's sandbox: bubblewrap (`make sandbox-setup`).
+REQUIRE_SANDBOX = "COURSE_LIB_REQUIRE_SANDBOX"
 
 
 def skip_or_fail(reason: str, required_by: str) -> None:

@@ -1,4 +1,4 @@
-"""The autograder (course_lib/grade.py) on fixture submissions: correct, empty, partial and
+"""The autograder (classroom/grade.py) on fixture submissions: correct, empty, partial and
 hostile ones. Maintainers' test: the submissions are built from solutions/."""
 
 from __future__ import annotations
@@ -8,19 +8,28 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from gates import REQUIRE_SANDBOX, skip_or_fail
 from grading_fixtures import make_submission
 
-from course_lib.exercises import catalog, solutions_available
-from course_lib.grade import (
+from classroom import sandbox
+from classroom.grade import (
     grade,
     grade_folder,
     load_points,
     to_gradescope,
     to_markdown,
 )
+from course_lib.exercises import catalog, solutions_available
 
 pytestmark = pytest.mark.skipif(not solutions_available(), reason="needs the repository copy")
 POINTS = load_points()
+
+
+@pytest.fixture(autouse=True)
+def _needs_the_sandbox(request):
+    if request.node.name != "test_points_cover_every_exercise" and sandbox.bwrap_works():
+        skip_or_fail(f"the grader's sandbox is unavailable: {sandbox.bwrap_works()}",
+                     REQUIRE_SANDBOX)
 FULL = sum(POINTS.values())
 
 
@@ -59,7 +68,7 @@ def test_an_empty_submission_scores_nothing(work):
 
 def test_a_partial_submission_earns_exactly_its_exercises(work):
     solved = {"1.1", "1.2", "3.1", "6.3"}
-    result = grade(make_submission(work / "partial", solved))
+    result = grade(make_submission(work / "partial", solved), only=solved | {"1.3", "6.4"})
     scores = by_id(result)
     assert {i for i, s in scores.items() if s > 0} == solved
     assert result.score == sum(POINTS[i] for i in solved)
@@ -71,13 +80,13 @@ def test_a_zip_is_graded_like_a_folder(work):
     with zipfile.ZipFile(archive, "w") as z:
         for path in folder.rglob("*.py"):
             z.write(path, Path("student") / path.relative_to(folder))
-    assert by_id(grade(archive))["2.1"] == POINTS["2.1"]
+    assert by_id(grade(archive, only={"2.1", "2.2"})) == {"2.1": POINTS["2.1"], "2.2": 0}
 
 
 def test_a_crash_at_import_still_yields_results(work):
     sub = make_submission(work / "crash", extra={
         "course_lib/wireless_sac.py": 'raise RuntimeError("boom at import")\n'})
-    result = grade(sub)
+    result = grade(sub, only={"1.1", "6.3", "6.4", "6.5", "6.6"})
     scores = by_id(result)
     for ex in ("6.3", "6.4", "6.5"):
         assert scores[ex] == 0
@@ -106,16 +115,20 @@ def test_hostile_submissions_lose_only_what_they_broke(work):
             "    _t.assert_array_equal = lambda *a, **k: None\n"
             "    return _real_neighbourhoods(access, k) & False\n"),
     })
-    result = grade(sub, per_test=3.0)
+    result = grade(sub, per_test=3.0, only={"1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "4.4",
+                                            "5.1", "6.1", "6.2", "6.3"})
     scores = by_id(result)
-    for broken in ("1.1", "3.2", "4.4", "6.1"):
+    for broken in ("1.1", "3.2", "4.4"):
         assert scores[broken] == 0, (broken, result.exercises)
+    # 6.1's wrong answer earns what a wrong answer earns (its tests of bad input pass); the
+    # patch only changed the worker's numpy (tests/test_grade_attacks.py compares twins)
+    assert scores["6.1"] < POINTS["6.1"]
     for fine in ("1.2", "2.1", "3.1", "4.1", "5.1", "6.2", "6.3"):
         assert scores[fine] == POINTS[fine], fine
     assert result.seconds < 300
 
 
-def test_deleting_the_test_files_costs_the_tamperer_and_nobody_else(tmp_path):
+def test_deleting_the_test_files_reaches_nothing(tmp_path):
     batch = tmp_path / "batch"
     make_submission(batch / "a_tamperer", extra={
         "course_lib/aloha.py": (
@@ -123,12 +136,12 @@ def test_deleting_the_test_files_costs_the_tamperer_and_nobody_else(tmp_path):
             "for _p in _g.glob('tests/test_*.py'):\n"
             "    _o.remove(_p)\n")})
     make_submission(batch / "b_honest", {"1.1"})
-    grade_folder(batch, tmp_path / "grades")
+    grade_folder(batch, tmp_path / "grades", only={"1.1", "6.2"})
     tamperer = json.loads((tmp_path / "grades" / "a_tamperer.json").read_text())
     honest = json.loads((tmp_path / "grades" / "b_honest.json").read_text())
-    # the tests deleted before they were collected earn nothing ...
-    assert tamperer["score"] < FULL / 2
-    # ... while the repository's tests and the next student's grading are untouched
+    # the worker cannot see the tests: the deletion reaches nothing, and the (correct)
+    # submission earns what it deserves; the next student's grading is untouched
+    assert tamperer["score"] == POINTS["1.1"] + POINTS["6.2"]
     assert (Path(__file__).parent / "test_auctions.py").exists()
     assert honest["score"] == POINTS["1.1"]
 
@@ -138,7 +151,7 @@ def test_grading_a_folder_of_submissions_writes_one_csv_and_reports(work, tmp_pa
     make_submission(batch / "ada", {"1.1"})
     (batch / "bob").mkdir()  # no course_lib at all
     (batch / "notes.txt").write_text("ignored")
-    csv_path = grade_folder(batch, tmp_path / "grades")
+    csv_path = grade_folder(batch, tmp_path / "grades", only={"1.1", "1.2"})
     rows = csv_path.read_text().splitlines()
     assert rows[0].startswith("student,score,max_score,1.1")
     assert rows[1].startswith(f"ada,{POINTS['1.1']}")

@@ -1,4 +1,4 @@
-"""The student copy (course_lib/release.py): built, checked, importable, and giving nothing
+"""The student copy (classroom/release.py): built, checked, importable, and giving nothing
 away. Maintainers' test: it needs the repository (solutions/ and tests/hidden/)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from classroom.release import MARKER, REPO_ROOT, build_release, check_release
 from course_lib.exercises import solutions_available
-from course_lib.release import MARKER, REPO_ROOT, build_release, check_release
 
 pytestmark = pytest.mark.skipif(not solutions_available(), reason="needs the repository copy")
 
@@ -38,7 +38,8 @@ def test_release_holds_what_a_learner_needs_and_nothing_else(release):
                    "notebooks/01_vickrey_auction.ipynb", "tests/conftest.py",
                    "tests/test_auctions.py", MARKER):
         assert (release / needed).exists(), needed
-    for absent in ("solutions", "tests/hidden", "tests/test_exercises.py",
+    for absent in ("solutions", "tests/hidden", "classroom", "tests/test_exercises.py",
+                   "tests/test_grade_attacks.py", "tests/grading_attacks.py",
                    "tests/test_release.py", "tests/test_book.py", "tests/browser_support.py",
                    "scripts", "book", "requirements-book.txt", ".venv"):
         assert not (release / absent).exists(), absent
@@ -81,7 +82,10 @@ def test_the_checker_finds_every_kind_of_leak(release, tmp_path):
     path.write_text(re.sub(r"    # TODO\(exercise 3\.2\).*?raise NotImplementedError",
                            "    return bids_secret_helper(bids)", text, count=1, flags=re.S))
     (leaky / "solutions").mkdir()
+    # 4. the grader dropped into the learner's package
+    shutil.copy2(REPO_ROOT / "classroom/grade.py", leaky / "course_lib/grade.py")
     problems = "\n".join(check_release(leaky))
+    assert "course_lib/grade.py: a teacher's tool in the release" in problems
     assert "solutions/ is in the release" in problems
     assert "course_lib/answers.py is a copy of solutions/auctions.py" in problems
     assert f"tests/{hidden.name} is a copy of tests/hidden/{hidden.name}" in problems

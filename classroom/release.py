@@ -1,6 +1,6 @@
 """Build the student copy of the course, and prove that it gives nothing away.
 
-    python -m course_lib.release [--out dist/student]     (or: make release)
+    python -m classroom.release [--out dist/student]     (or: make release)
 
 The student copy holds ``course_lib`` (every exercise a stub, as in the repository), the
 notebooks with the outputs of every cell from the first ``check(...)`` cell on cleared (those
@@ -23,11 +23,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from .exercises import _exercise_decorator, _is_stub_body
+from course_lib.exercises import _exercise_decorator, _is_stub_body
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dist" / "student"
 MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py",
+                    "test_grade_attacks.py", "grading_attacks.py", "test_gradescope.py",
                     "test_grade.py", "grading_fixtures.py", "test_binder.py", "test_browser.py",
                     "test_launch.py", "test_walkthrough.py", "gates.py", "test_colab_rehearsal.py",
                     "test_book.py", "browser_support.py")
@@ -115,7 +116,7 @@ def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / MARKER).write_text("built by python -m course_lib.release\n", encoding="utf-8")
+    (out / MARKER).write_text("built by python -m classroom.release\n", encoding="utf-8")
     _copy_tree(root / "course_lib", out / "course_lib")
     (out / "data").mkdir()
     for path in sorted((root / "data").iterdir()):
@@ -165,9 +166,12 @@ def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
     """Every problem found in the student copy at ``out`` (an empty list: it is clean)."""
     out, root = Path(out), Path(root)
     problems = []
-    for forbidden in ("solutions", "tests/hidden"):
+    for forbidden in ("solutions", "tests/hidden", "classroom"):
         if (out / forbidden).exists():
             problems.append(f"{forbidden}/ is in the release")
+    teacher = {p.name for p in (root / "classroom").glob("*.py") if p.name != "__init__.py"}
+    problems += [f"{p.relative_to(out)}: a teacher's tool in the release"
+                 for p in (out / "course_lib").rglob("*.py") if p.name in teacher]
     secret_files = {_digest(p): p.relative_to(root) for folder in ("solutions", "tests/hidden")
                     for p in (root / folder).rglob("*.py") if p.stat().st_size > 0
                     and p.name != "__init__.py"}
@@ -195,7 +199,7 @@ def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.release",
+    parser = argparse.ArgumentParser(prog="python -m classroom.release",
                                      description="Build and check the student copy.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)

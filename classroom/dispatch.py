@@ -1,0 +1,342 @@
+"""The judge's side of the sandbox: every exercise call goes to a worker and comes back as data.
+
+``install(root, mode)`` makes ``course_lib``'s ``@exercise`` wrappers (which validate the
+arguments here, in the judge) send each call to a sandboxed worker (``classroom.worker``)
+instead of running a body. The value comes back decoded by ``classroom.codec`` into the judge's
+own types; arrays the call changed in place are written back into the judge's arrays; an
+exception is raised again here with the learner's message (a built-in type keeps its type,
+anything else becomes ``SubmissionError``). A tensor result that needs gradients is tied to the
+call's inputs by an autograd function whose backward asks the worker for the gradients.
+
+A worker that dies, hangs, answers garbage or is interrupted (the per-test time limit raises in
+the judge, which the submission cannot catch) is killed with everything it started, and the
+next call starts a fresh one: only the calls it broke fail.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import json
+import os
+import pickle
+import select
+import struct
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classroom import codec, sandbox
+from classroom.worker import RemoteModule
+from course_lib import exercises
+
+# Exceptions a learner's code may raise that keep their type in the judge.
+KEPT_EXCEPTIONS = ("ValueError", "TypeError", "IndexError", "KeyError", "ZeroDivisionError",
+                   "ArithmeticError", "OverflowError", "FloatingPointError", "RuntimeError",
+                   "AssertionError", "AttributeError", "LookupError", "NotImplementedError",
+                   "ImportError", "ModuleNotFoundError", "RecursionError", "MemoryError",
+                   "UnboundLocalError", "NameError", "OSError")
+START_S = 120.0  # a worker that does not answer its first request in this time is dead
+MAX_HEADER = 64 * 2**20
+
+
+class SubmissionError(Exception):
+    """The submission's code failed in a way the judge reports as a test failure."""
+
+
+class WorkerDied(SubmissionError):
+    """The worker ended (or broke the protocol) during a call."""
+
+
+class Worker:
+    """One sandboxed worker process, started on first use."""
+
+    def __init__(self, root: Path, mode: str, modules: list[str], log: Path) -> None:
+        self.root, self.mode, self.modules, self.log = root, mode, modules, log
+        self.proc: subprocess.Popen | None = None
+        self.cgroup: sandbox.Cgroup | None = None
+        self.requests = self.replies = None
+        self.ids = itertools.count()
+        self.starts = 0
+
+    def start(self) -> None:
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        self.cgroup = sandbox.Cgroup()
+        with os.fdopen(os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                       "ab") as log:
+            self.proc = subprocess.Popen(
+                sandbox.worker_command(self.mode, self.root, request_r, reply_w),
+                cwd=self.root, env=sandbox.worker_env(self.mode, self.root, self.modules),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=(request_r, reply_w),
+                preexec_fn=lambda: sandbox.limits(self.cgroup, self.mode))
+        os.close(request_r)
+        os.close(reply_w)
+        self.requests = os.fdopen(request_w, "wb", buffering=0)
+        self.replies = os.fdopen(reply_r, "rb", buffering=0)
+        self.starts += 1
+
+    def stop(self) -> None:
+        """Kill the worker and everything it started."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except OSError:
+                pass
+            self.proc.kill()
+            self.proc.wait()
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        if self.mode == "uid":
+            sandbox.kill_unprivileged()
+        for stream in (self.requests, self.replies):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self.proc = self.cgroup = self.requests = self.replies = None
+
+    # -- one exchange ------------------------------------------------------------------------
+
+    def _read(self, n: int, deadline_s: float | None) -> bytes:
+        chunks, left = [], n
+        while left:
+            if deadline_s is not None:
+                ready, _, _ = select.select([self.replies], [], [], deadline_s)
+                if not ready:
+                    raise WorkerDied("the worker did not start")
+            chunk = self.replies.read(min(left, 1 << 20))
+            if not chunk:
+                raise WorkerDied(self._death())
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _death(self) -> str:
+        code = self.proc.poll() if self.proc is not None else None
+        if code is None:
+            return "the worker closed its reply channel"
+        return f"the worker process ended (exit code {code})"
+
+    def _send(self, request: dict[str, Any]) -> None:
+        body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.requests.write(struct.pack(">Q", len(body)) + body)
+        except (BrokenPipeError, OSError):
+            raise WorkerDied(self._death()) from None
+
+    def exchange(self, request: dict[str, Any], flagged: list | None = None,
+                 modules: list | None = None) -> Any:
+        """Send one request, return the decoded reply (tensors that need gradients go to
+        ``flagged``), answering the worker's questions about ``modules`` on the way; on any
+        failure, kill the worker."""
+        first = self.proc is None
+        if first:
+            self.start()
+        try:
+            self._send(request)
+            while True:
+                reply = self._receive(START_S if first else None, flagged)
+                if not (isinstance(reply, dict) and "callback" in reply):
+                    break
+                self._send(_answer(reply["callback"], modules or []))
+        except BaseException:
+            self.stop()  # a timeout in the judge lands here too
+            raise
+        if not isinstance(reply, dict):
+            self.stop()
+            raise WorkerDied("the worker's reply is not a dict")
+        return reply
+
+    def _receive(self, wait: float | None, flagged: list | None) -> Any:
+        (size,) = struct.unpack(">Q", self._read(8, wait))
+        if size > MAX_HEADER:
+            raise WorkerDied("the worker's reply is too large")
+        header = self._read(size, wait)
+        try:
+            sizes = json.loads(header).get("sizes", [])
+            total = sum(int(s) for s in sizes)
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            raise WorkerDied("the worker's reply is not readable") from None
+        if total > codec.MAX_BYTES or total < 0:
+            raise WorkerDied("the worker's reply is too large")
+        payload = memoryview(self._read(total, wait))
+        try:
+            return codec.decode(header, payload, flagged)
+        except codec.CodecError as err:
+            raise WorkerDied(str(err)) from None
+
+
+def _answer(callback: Any, modules: list) -> dict[str, Any]:
+    """Carry out a worker's request on one of the call's modules (a test's network)."""
+    torch = _torch()
+    if not (isinstance(callback, list) and len(callback) == 4 and type(callback[0]) is int
+            and 0 <= callback[0] < len(modules) and callback[1] in ("call", "train", "training")
+            and isinstance(callback[2], list) and type(callback[3]) is bool):
+        raise WorkerDied("the worker asked something it may not ask")
+    module, method, args = modules[callback[0]], callback[1], callback[2]
+    try:
+        if method == "training":
+            return {"value": bool(module.training)}
+        if method == "train":
+            if len(args) != 1 or type(args[0]) is not bool:
+                raise TypeError("train() takes one bool")
+            module.train(args[0])
+            return {"value": None}
+        if not all(isinstance(a, torch.Tensor) for a in args):
+            raise TypeError("a module is called with tensors only while grading")
+        with torch.set_grad_enabled(callback[3]):
+            out = module(*args)
+        if isinstance(out, torch.Tensor):
+            out = out.detach().requires_grad_(out.requires_grad and out.is_floating_point())
+        return {"value": out}
+    except Exception as err:  # noqa: BLE001 - the learner's request failed: tell the worker
+        return {"error": f"{type(err).__name__}: {err}"}
+
+
+def _raise(error: Any, exercise: exercises.Exercise) -> None:
+    if not (isinstance(error, list) and len(error) == 2 and all(isinstance(e, str)
+                                                                for e in error)):
+        raise WorkerDied("the worker's error report is malformed")
+    name, message = error
+    if name in ("ExerciseNotImplementedError",):
+        raise exercises.ExerciseNotImplementedError(message, exercise.id)
+    if name in KEPT_EXCEPTIONS:
+        raise getattr(builtins, name)(message)
+    raise SubmissionError(f"{name}: {message}")
+
+
+class Dispatcher:
+    """Routes exercise calls to the worker; installed with ``course_lib.exercises``."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.calls = 0
+
+    def __call__(self, exercise: exercises.Exercise, args: tuple, kwargs: dict) -> Any:
+        torch = _torch()
+        grad_keys, grad_inputs, modules = [], [], []
+        send_args, send_kwargs = list(args), dict(kwargs)
+        if torch is not None:
+            for key, value in [*enumerate(args), *kwargs.items()]:
+                if isinstance(value, torch.nn.Module):
+                    modules.append(value)
+                    proxy = RemoteModule(len(modules) - 1)
+                    if isinstance(key, int):
+                        send_args[key] = proxy
+                    else:
+                        send_kwargs[key] = proxy
+                elif (isinstance(value, torch.Tensor) and value.requires_grad
+                      and torch.is_grad_enabled()):
+                    grad_keys.append(key)
+                    grad_inputs.append(value)
+                    copy = value.detach().clone().requires_grad_(True)
+                    if isinstance(key, int):
+                        send_args[key] = copy
+                    else:
+                        send_kwargs[key] = copy
+        call_id = next(self.worker.ids)
+        self.calls += 1
+        flagged: list = []
+        reply = self.worker.exchange({
+            "op": "call", "id": call_id, "module": exercise.module,
+            "function": exercise.function, "args": tuple(send_args), "kwargs": send_kwargs,
+            "grad": grad_keys}, flagged, modules)
+        if "error" in reply:
+            _raise(reply["error"], exercise)
+        if set(reply) != {"value", "mutated"} or not isinstance(reply["mutated"], list):
+            raise WorkerDied("the worker's reply is malformed")
+        self._write_back(reply["mutated"], args, kwargs)
+        value = reply["value"]
+        if grad_inputs and flagged:
+            value = self._attach_gradients(value, call_id, grad_inputs, flagged)
+        return value
+
+    @staticmethod
+    def _write_back(mutated: list, args: tuple, kwargs: dict) -> None:
+        """Arrays the learner's code changed in place change here too."""
+        for entry in mutated:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                    and isinstance(entry[1], np.ndarray)):
+                raise WorkerDied("the worker's reply is malformed")
+            key, new = entry
+            target = args[int(key)] if key.isdigit() and int(key) < len(args) else kwargs.get(key)
+            if isinstance(target, np.ndarray) and target.shape == new.shape:
+                np.copyto(target, new, casting="unsafe")
+
+    def _attach_gradients(self, value: Any, call_id: int, inputs: list, flagged: list) -> Any:
+        torch = _torch()
+        marked = {id(t) for t in flagged}
+        outputs = [v for v in _tensor_leaves(value)
+                   if id(v) in marked and v.dtype.is_floating_point]
+        if not outputs:
+            return value
+        worker, starts = self.worker, self.worker.starts
+
+        class RemoteCall(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx: Any, *tensors: Any) -> Any:
+                return tuple(t.clone() for t in tensors[len(inputs):])
+
+            @staticmethod
+            def backward(ctx: Any, *grads: Any) -> Any:
+                if worker.starts != starts or worker.proc is None:
+                    raise SubmissionError("the worker that computed this value has ended")
+                reply = worker.exchange({"op": "vjp", "id": call_id, "grads": [
+                    g.detach().contiguous() for g in grads]})
+                if "error" in reply:
+                    raise SubmissionError(f"computing the gradient failed: {reply['error']}")
+                found = reply.get("value")
+                if not isinstance(found, list) or len(found) != len(inputs):
+                    raise WorkerDied("the worker's gradients are malformed")
+                back = []
+                for g, x in zip(found, inputs, strict=True):
+                    if g is not None and (not isinstance(g, torch.Tensor) or g.shape != x.shape):
+                        raise WorkerDied("the worker's gradients are malformed")
+                    back.append(None if g is None else g.to(x.dtype))
+                return (*back, *([None] * len(outputs)))
+
+        tied = RemoteCall.apply(*inputs, *outputs)
+        tied = tied if isinstance(tied, tuple) else (tied,)
+        swap = {id(old): new for old, new in zip(outputs, tied, strict=True)}
+        return _replace(value, swap)
+
+
+def _torch() -> Any:
+    import sys
+
+    return sys.modules.get("torch")
+
+
+def _tensor_leaves(value: Any) -> list[Any]:
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in _tensor_leaves(v)]
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _tensor_leaves(v)]
+    return []
+
+
+def _replace(value: Any, swap: dict[int, Any]) -> Any:
+    if id(value) in swap:
+        return swap[id(value)]
+    if isinstance(value, list):
+        return [_replace(v, swap) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_replace(v, swap) for v in value)
+    if isinstance(value, dict):
+        return {k: _replace(v, swap) for k, v in value.items()}
+    return value
+
+
+def install(root: Path, mode: str, modules: list[str], log: Path) -> Dispatcher:
+    """Send every exercise call of this process to a worker over ``root``."""
+    dispatcher = Dispatcher(Worker(Path(root), mode, modules, Path(log)))
+    exercises.set_dispatcher(dispatcher)
+    return dispatcher

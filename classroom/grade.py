@@ -1,0 +1,494 @@
+"""The autograder: grade a learner's ``course_lib`` with the public (and hidden) tests.
+
+    python -m classroom.grade SUBMISSION [--hidden] [--out results.json]
+                              [--format gradescope|json|markdown] [--timeout SECONDS]
+                              [--sandbox auto|bwrap|none]
+    python -m classroom.grade --batch FOLDER --out-dir grades/ [--hidden]
+
+SUBMISSION is a folder or a ``.zip`` holding a ``course_lib`` folder (the whole tree, or only
+the modules with exercises), or a folder holding the exercise modules themselves
+(``auctions.py``, ``wireless.py``, ...: names are unique across the package). Only the
+exercise modules are read from it (regular files of at most ``MAX_MODULE_KB`` each; symbolic
+links are refused, and nothing else of a zip is unpacked).
+
+How a submission is judged: the tests run in a *judge* process (``classroom.judge_plugin``)
+with this repository's ``course_lib``, in which no code of the submission ever runs. Every
+exercise call goes to a *worker* in a sandbox (``classroom.sandbox``) that holds the
+learner's modules and nothing else of the course: no tests, no solutions, no results. The
+worker answers in plain data (``classroom.codec``). The judge writes the results into this
+grader's scratch folder, which the worker cannot see; this process turns them into scores.
+
+Points per exercise come from ``grading/points.json``; each test that checks an exercise
+earns an equal share of its points. A test that failed, timed out or did not run earns
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import pwd
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classroom import sandbox
+from classroom.release import MAINTAINER_TESTS
+from course_lib.exercises import catalog
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POINTS_FILE = REPO_ROOT / "grading" / "points.json"
+MAX_MODULE_KB = 512
+MAX_ZIP_MEMBERS = 20_000
+MAX_WALK = 20_000
+WORKER_FILES = ("__init__.py", "codec.py", "worker.py")
+JUDGE_MEMORY_MB = 6144
+
+
+def load_points(path: Path = POINTS_FILE) -> dict[str, float]:
+    """Points per exercise id; every exercise of ``course_lib`` must have an entry."""
+    points = {str(k): float(v) for k, v in json.loads(Path(path).read_text())["points"].items()}
+    missing = sorted({row["id"] for row in catalog()} - set(points))
+    if missing:
+        raise ValueError(f"{path} has no points for exercises {missing}")
+    return points
+
+
+class SubmissionRejected(ValueError):
+    """The submission cannot be graded (its score is 0); the message says why."""
+
+
+# --------------------------------------------------------------------------------------
+# Reading a submission: only the exercise modules, never a link, never more than we need
+# --------------------------------------------------------------------------------------
+
+
+def exercise_files() -> list[str]:
+    return sorted({row["file"] for row in catalog()})
+
+
+def _check_module(rel: str, size: int) -> None:
+    if size > MAX_MODULE_KB * 1024:
+        raise SubmissionRejected(f"{rel} is larger than {MAX_MODULE_KB} KB")
+
+
+def read_submission(submission: Path) -> dict[str, bytes]:
+    """The submission's exercise modules (repository path -> bytes), from a folder or a zip."""
+    submission = Path(submission)
+    if submission.is_symlink():
+        raise SubmissionRejected(f"{submission.name} is a symbolic link")
+    if submission.is_file() and submission.suffix == ".zip":
+        return _read_zip(submission)
+    if submission.is_dir():
+        return _read_folder(submission)
+    raise SubmissionRejected(f"a submission is a folder or a .zip file, got {submission.name}")
+
+
+def _read_zip(path: Path) -> dict[str, bytes]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise SubmissionRejected(f"{path.name} is not a readable zip file: {err}") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise SubmissionRejected(f"the zip holds more than {MAX_ZIP_MEMBERS} entries")
+        if not members:
+            raise SubmissionRejected(f"the zip {path.name} is empty")
+        names = {m.filename: m for m in members}
+        for name in names:
+            parts = Path(name).parts
+            if name.startswith(("/", "\\")) or ".." in parts:
+                raise SubmissionRejected(f"unsafe path in the zip: {name}")
+        prefixes = sorted({name[:name.index("course_lib/")] for name in names
+                           if "course_lib/" in name and "__MACOSX" not in name
+                           and (name.index("course_lib/") == 0
+                                or name[name.index("course_lib/") - 1] == "/")},
+                          key=lambda p: (p.count("/"), p))
+        if not prefixes:
+            raise SubmissionRejected(f"no course_lib folder in the zip {path.name}")
+        found = {}
+        for rel in exercise_files():
+            member = names.get(prefixes[0] + rel)
+            if member is None or member.is_dir():
+                continue
+            if stat.S_ISLNK(member.external_attr >> 16):
+                raise SubmissionRejected(f"{rel} is a symbolic link in the zip")
+            _check_module(rel, member.file_size)
+            with archive.open(member) as f:
+                data = f.read(MAX_MODULE_KB * 1024 + 1)
+            _check_module(rel, len(data))
+            found[rel] = data
+        return found
+
+
+def _read_folder(root: Path) -> dict[str, bytes]:
+    candidates, seen = [], 0
+    for here, dirs, _files in os.walk(root, followlinks=False):
+        seen += 1 + len(dirs)
+        if seen > MAX_WALK:
+            raise SubmissionRejected(f"the folder holds more than {MAX_WALK} entries")
+        dirs[:] = sorted(d for d in dirs if d != "__MACOSX" and not d.startswith("."))
+        if "course_lib" in dirs and not (Path(here) / "course_lib").is_symlink():
+            candidates.append(Path(here))
+    files = exercise_files()
+    if candidates:
+        base = min(candidates, key=lambda p: (len(p.parts), str(p)))
+        places = {rel: base / rel for rel in files}
+    else:  # the modules uploaded one by one (auctions.py, ...), as Gradescope allows
+        places = {rel: root / Path(rel).name for rel in files}
+        if not any(os.path.lexists(p) for p in places.values()):
+            raise SubmissionRejected(f"no course_lib folder and no exercise module "
+                                     f"(auctions.py, ...) in {root.name}")
+    found = {}
+    for rel in files:
+        path = places[rel]
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            raise SubmissionRejected(f"{rel} is a symbolic link")
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        _check_module(rel, info.st_size)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(MAX_MODULE_KB * 1024 + 1)
+        _check_module(rel, len(data))
+        found[rel] = data
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# The worker's folder and the judge's run
+# --------------------------------------------------------------------------------------
+
+
+def prepare_worker_root(modules: dict[str, bytes], root: Path) -> list[str]:
+    """``root``: this repository's ``course_lib`` with the submitted modules on top, the
+    stubs of every exercise module (``stubs/``) and the worker's own modules. Returns the
+    paths taken from the submission."""
+    shutil.copytree(REPO_ROOT / "course_lib", root / "course_lib",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for rel in exercise_files():
+        (root / "stubs" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / rel, root / "stubs" / rel)
+    for rel, data in modules.items():
+        (root / rel).write_bytes(data)
+    (root / "classroom").mkdir()
+    for name in WORKER_FILES:
+        source = Path(__file__).with_name(name)
+        (root / "classroom" / name).write_bytes(
+            source.read_bytes() if name != "__init__.py" else b"")
+    (root / "home").mkdir()
+    return sorted(modules)
+
+
+def test_files(hidden: bool) -> list[str]:
+    files = [f"tests/{p.name}" for p in sorted((REPO_ROOT / "tests").glob("test_*.py"))
+             if p.name not in MAINTAINER_TESTS]
+    if hidden:
+        files.append("tests/hidden")
+    return files
+
+
+def _module_names() -> list[str]:
+    return [rel[:-3].replace("/", ".") for rel in exercise_files()]
+
+
+def _judge_limits() -> None:  # in the judge's process, before exec
+    os.setsid()
+    os.umask(0o077)  # the results and logs: readable by the grader's user only
+
+
+def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
+              per_test: float = 60.0, total: float = 600.0, collect_only: bool = False,
+              files: list[str] | None = None,
+              only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Run the exercise tests (of ``files``; of the exercises ``only``) in a judge process;
+    its results (empty if none came back)."""
+    results = scratch / "results.json"
+    env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
+           "COURSE_LIB_REFERENCE": "", "GRADER_RESULTS": str(results),
+           "GRADER_TEST_TIMEOUT": str(per_test), "PYTHONDONTWRITEBYTECODE": "1",
+           "GRADER_SANDBOX": mode, "GRADER_WORKER_LOG": str(scratch / "worker.log"),
+           "GRADER_EXERCISE_MODULES": ",".join(_module_names()),
+           "PYTHONPATH": str(REPO_ROOT),
+           # a failing property test stops at its first counterexample (no shrinking)
+           "HYPOTHESIS_PROFILE": "stubs"}
+    env.pop("GRADER_WORKER_ROOT", None)
+    env["GRADER_ONLY"] = ",".join(sorted(only)) if only else ""
+    env[sandbox.CGROUP_PREFIX_VAR] = f"markets-grader-{os.getpid()}-{time.monotonic_ns()}"
+    if worker_root is not None:
+        env["GRADER_WORKER_ROOT"] = str(worker_root)
+    files = test_files(hidden) if files is None else files
+    cmd = [sys.executable, "-m", "pytest", *files, "-m", "exercise", "-q",
+           "-p", "classroom.judge_plugin", "-p", "no:cacheprovider", "-p", "no:nbval",
+           "-p", "no:xdist", "--rootdir", str(REPO_ROOT), "--continue-on-collection-errors"]
+    if collect_only:
+        cmd.append("--collect-only")
+    with os.fdopen(os.open(scratch / "judge.log", os.O_WRONLY | os.O_CREAT, 0o600), "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, preexec_fn=_judge_limits)
+        try:
+            proc.wait(timeout=total)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    sandbox.sweep_cgroups(env[sandbox.CGROUP_PREFIX_VAR])  # should the judge have died
+    try:
+        return json.loads(results.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+_EXPECTED: dict[bool, dict[str, list[str]]] = {}
+
+
+def expected_tests(hidden: bool) -> dict[str, list[str]]:
+    """Every exercise test (node id -> exercise ids), collected once from this repository."""
+    if hidden not in _EXPECTED:
+        with tempfile.TemporaryDirectory() as tmp:
+            found = run_judge(Path(tmp), None, hidden, "none", collect_only=True)
+        _EXPECTED[hidden] = {k: v["exercises"] for k, v in found.items() if v["exercises"]}
+        if not _EXPECTED[hidden]:
+            raise RuntimeError("collecting the exercise tests failed; see pytest's output")
+    return _EXPECTED[hidden]
+
+
+# --------------------------------------------------------------------------------------
+# Scores and reports
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExerciseScore:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    passed: dict[str, int]          # "public"/"hidden" -> tests passed
+    total: dict[str, int]           # "public"/"hidden" -> tests
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GradeResult:
+    submission: str
+    exercises: list[ExerciseScore]
+    modules: list[str]
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 4)
+
+
+def score_results(results: dict[str, dict[str, Any]], expected: dict[str, list[str]],
+                  points: dict[str, float]) -> list[ExerciseScore]:
+    titles = {row["id"]: row["title"] for row in catalog()}
+    scores = []
+    for ex in sorted(points, key=lambda i: tuple(int(p) for p in i.split("."))):
+        tests = [t for t, ids in expected.items() if ex in ids]
+        passed = {"public": 0, "hidden": 0}
+        total = {"public": 0, "hidden": 0}
+        failures = []
+        for t in tests:
+            kind = "hidden" if "/hidden/" in t else "public"
+            total[kind] += 1
+            got = results.get(t, {"outcome": "not run", "message": ""})
+            if got["outcome"] == "passed":
+                passed[kind] += 1
+            elif kind == "public":  # a hidden test's message is never shown
+                failures.append(f"{t.split('::')[-1]}: {_reason(got)}")
+        share = (passed["public"] + passed["hidden"]) / max(len(tests), 1)
+        scores.append(ExerciseScore(ex, titles.get(ex, ""), round(points[ex] * share, 4),
+                                    points[ex], passed, total, failures))
+    return scores
+
+
+def _reason(result: dict[str, Any]) -> str:
+    """One short line on why a public test did not pass."""
+    outcome, message = str(result.get("outcome", "not run")), str(result.get("message", ""))
+    if "is not implemented yet" in message:
+        return "not implemented yet"
+    line = next((part.strip() for part in message.splitlines() if part.strip()), "")
+    for prefix in ("course_lib.exercises.ExerciseNotImplementedError: ", "AssertionError: ",
+                   "classroom.dispatch."):
+        line = line.removeprefix(prefix)
+    if not line:
+        return outcome
+    return f"{outcome}: {line if len(line) <= 200 else line[:199] + '…'}"
+
+
+def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
+          total: float = 600.0, points: dict[str, float] | None = None,
+          mode: str = "auto", only: set[str] | None = None) -> GradeResult:
+    """Grade one submission (on the tests of the exercises ``only``, or all); never raises
+    for a broken submission (its score is then 0). Raises ``sandbox.SandboxUnavailable``
+    where the sandbox cannot run (see ``mode``)."""
+    start = time.perf_counter()
+    mode = sandbox.resolve_mode(mode)
+    points = points if points is not None else load_points()
+    expected = expected_tests(hidden)
+    files = None
+    if only is not None:
+        unknown = set(only) - set(points)
+        if unknown:
+            raise ValueError(f"unknown exercises {sorted(unknown)}")
+        points = {i: p for i, p in points.items() if i in only}
+        expected = {t: ids for t, ids in expected.items() if set(ids) & set(only)}
+        files = sorted({t.split("::")[0] for t in expected})
+    try:
+        modules = read_submission(Path(submission))
+    except SubmissionRejected as err:
+        return GradeResult(str(submission), score_results({}, expected, points), [],
+                           error=str(err), seconds=round(time.perf_counter() - start, 1))
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        scratch = Path(tmp)
+        os.chmod(scratch, 0o711 if mode == "uid" else 0o700)  # uid: the worker may pass
+        worker_root = scratch / "worker"
+        taken = prepare_worker_root(modules, worker_root)
+        if mode == "uid":  # its home is the one place it may write
+            user = pwd.getpwnam(sandbox.UNPRIVILEGED)
+            os.chown(worker_root / "home", user.pw_uid, user.pw_gid)
+        results = run_judge(scratch, worker_root, hidden, mode, per_test, total,
+                            files=files, only=only)
+        error = "" if results else "the tests could not run (a problem of the grader, not " \
+                                   "of the submission: ask your teacher)"
+    if not taken and not error:
+        error = "the submission holds none of the exercise modules (course_lib/*.py)"
+    return GradeResult(str(submission), score_results(results, expected, points), taken,
+                       error, round(time.perf_counter() - start, 1))
+
+
+def to_gradescope(result: GradeResult) -> dict[str, Any]:
+    """Gradescope's results.json: hidden tests are visible after the grades are published."""
+    tests = []
+    for e in result.exercises:
+        for kind in ("public", "hidden"):
+            if not e.total[kind]:
+                continue
+            share = e.max_score * e.total[kind] / (e.total["public"] + e.total["hidden"])
+            tests.append({
+                "name": f"Exercise {e.id} {e.title} ({kind} tests)",
+                "score": round(share * e.passed[kind] / e.total[kind], 4),
+                "max_score": round(share, 4),
+                "output": (f"{e.passed[kind]} of {e.total[kind]} passed"
+                           + ("\n" + "\n".join(e.failures) if kind == "public" and e.failures
+                              else "")),
+                "visibility": "visible" if kind == "public" else "after_published",
+            })
+    return {"score": result.score, "output": result.error or "graded", "tests": tests,
+            "visibility": "visible", "execution_time": result.seconds}
+
+
+def to_markdown(result: GradeResult) -> str:
+    lines = [f"# Grade: {result.score:g} / {result.max_score:g}", ""]
+    if result.error:
+        lines += [f"**Problem:** {result.error}", ""]
+    lines += ["| exercise | score | public tests | hidden tests |", "|---|---|---|---|"]
+    for e in result.exercises:
+        hidden = f"{e.passed['hidden']}/{e.total['hidden']}" if e.total["hidden"] else "–"
+        lines.append(f"| {e.id} {e.title} | {e.score:g} / {e.max_score:g} | "
+                     f"{e.passed['public']}/{e.total['public']} | {hidden} |")
+    failing = [(e.id, f) for e in result.exercises for f in e.failures]
+    if failing:
+        lines += ["", "## Public tests that did not pass", ""]
+        lines += [f"- {ex}: {f}" for ex, f in failing]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: GradeResult) -> dict[str, Any]:
+    return {"submission": result.submission, "score": result.score,
+            "max_score": result.max_score, "error": result.error, "seconds": result.seconds,
+            "modules": result.modules,
+            "exercises": [e.__dict__ for e in result.exercises]}
+
+
+def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: float = 60.0,
+                 total: float = 600.0, mode: str = "auto",
+                 only: set[str] | None = None) -> Path:
+    """Grade every submission (sub-folder or .zip) of ``folder``; write each student's
+    Markdown and JSON report as soon as it is graded, and ``grades.csv``."""
+    folder, out_dir = Path(folder), Path(out_dir)
+    mode = sandbox.resolve_mode(mode)  # refuse before anything is written
+    out_dir.mkdir(parents=True, exist_ok=True)
+    points = load_points()
+    ids = [i for i in points if only is None or i in only]
+    csv_path = out_dir / "grades.csv"
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", *ids, "problem"])
+        for entry in sorted(folder.iterdir()):
+            if entry.is_symlink() or not (entry.is_dir() or entry.suffix == ".zip"):
+                continue
+            name = entry.stem if entry.is_file() else entry.name
+            try:
+                result = grade(entry, hidden, per_test, total, points, mode, only)
+            except Exception as err:  # noqa: BLE001 - one student must not sink the others
+                result = GradeResult(str(entry), [], [], error=f"grader error: {err!r}")
+            (out_dir / f"{name}.md").write_text(to_markdown(result))
+            (out_dir / f"{name}.json").write_text(json.dumps(to_json(result), indent=2))
+            by_id = {e.id: e.score for e in result.exercises}
+            writer.writerow([name, result.score, result.max_score,
+                             *[by_id.get(i, 0) for i in ids], result.error[:200]])
+            f.flush()
+    return csv_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m classroom.grade",
+                                     description="Grade course_lib submissions.")
+    parser.add_argument("submission", nargs="?", type=Path)
+    parser.add_argument("--hidden", action="store_true", help="run the hidden tests too")
+    parser.add_argument("--out", type=Path, help="write the report here")
+    parser.add_argument("--format", choices=("gradescope", "json", "markdown"),
+                        default="markdown")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test")
+    parser.add_argument("--batch", type=Path, help="grade every submission in this folder")
+    parser.add_argument("--out-dir", type=Path, default=Path("grades"))
+    parser.add_argument("--sandbox", choices=sandbox.MODES, default="auto",
+                        help="where submission code runs: bwrap (default where it works) or "
+                             "none (no isolation: only for code you trust)")
+    args = parser.parse_args(argv)
+    if args.sandbox == "none":
+        print("WARNING: --sandbox none: the submission's code runs WITHOUT isolation and can "
+              "read this machine's files. Use it only for code you trust.", file=sys.stderr)
+    try:
+        if args.batch is not None:
+            print(grade_folder(args.batch, args.out_dir, args.hidden, args.timeout,
+                               mode=args.sandbox))
+            return 0
+        if args.submission is None:
+            parser.error("give a SUBMISSION or --batch FOLDER")
+        result = grade(args.submission, args.hidden, args.timeout, mode=args.sandbox)
+    except sandbox.SandboxUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    text = (to_markdown(result) if args.format == "markdown" else json.dumps(
+        to_gradescope(result) if args.format == "gradescope" else to_json(result), indent=2))
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The Gradescope autograder bundle (``make gradescope``).
+
+    python -m classroom.gradescope [--out build/gradescope/autograder.zip]
+
+The zip holds what Gradescope asks for at its top level, ``setup.sh`` (run once when the image
+is built: Python, bubblewrap and the course's requirements into ``/autograder/venv``) and
+``run_autograder`` (run for each submission), beside the course as the grader needs it:
+``course_lib``, ``classroom``, the public and hidden tests, the data, the points and the
+project files. It has no ``solutions/`` and none of the maintainers' tests.
+
+``run_autograder`` grades ``/autograder/submission`` (a ``course_lib`` folder, a zip, or the
+exercise modules uploaded one by one) with the hidden tests into
+``/autograder/results/results.json``; it uses the bubblewrap sandbox where it starts, and the
+``uid`` sandbox otherwise (Gradescope's containers run as root but may refuse namespaces),
+after making the course and the results readable by root only. ``AUTOGRADER_ROOT`` and
+``AUTOGRADER_PYTHON`` move it elsewhere (the tests run it in a simulated layout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+from classroom.release import MAINTAINER_TESTS
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO_ROOT / "build" / "gradescope" / "autograder.zip"
+PROJECT_FILES = ("pyproject.toml", "requirements.txt", "README.md", "LICENSE",
+                 "grading/points.json")
+FOLDERS = ("course_lib", "classroom", "data")
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq python3 python3-venv python3-pip bubblewrap > /dev/null
+python3 -m venv /autograder/venv
+/autograder/venv/bin/python -m pip install --quiet --upgrade pip
+# The CPU build of torch: Gradescope's machines have no GPU.
+/autograder/venv/bin/python -m pip install --quiet \\
+    --extra-index-url https://download.pytorch.org/whl/cpu -r /autograder/source/requirements.txt
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for each submission, as root: /autograder/submission in,
+# /autograder/results/results.json out.
+set -uo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+RESULTS="$ROOT/results"
+mkdir -p "$RESULTS"
+# The course (hidden tests) and the results are for root only: in the uid sandbox the
+# submission runs as nobody.
+chmod 700 "$SOURCE" "$RESULTS"
+cd "$SOURCE"
+if "$PYTHON" -c 'from classroom.sandbox import bwrap_works; raise SystemExit(bool(bwrap_works()))'
+then MODE=bwrap
+else MODE=uid
+fi
+if ! "$PYTHON" -m classroom.grade "$ROOT/submission" --hidden --sandbox "$MODE" \\
+        --format gradescope --out "$RESULTS/results.json" > "$RESULTS/grader.log" 2>&1; then
+    MESSAGE="The autograder itself failed (not your code): ask your teacher."
+    printf '{"score": 0, "output": "%s", "visibility": "visible"}\\n' "$MESSAGE" \\
+        > "$RESULTS/results.json"
+fi
+"""
+
+
+def bundle_files(root: Path = REPO_ROOT) -> dict[str, Path]:
+    """Zip path -> file, for everything of the course that goes into the bundle."""
+    files = {}
+    for folder in FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(
+                    ".pyc") and not {"cache", "MNIST"} & set(path.relative_to(root).parts):
+                files[path.relative_to(root).as_posix()] = path
+    for path in sorted((root / "tests").glob("*.py")):
+        if path.name not in MAINTAINER_TESTS:
+            files[f"tests/{path.name}"] = path
+    for path in sorted((root / "tests" / "hidden").glob("*.py")):
+        files[f"tests/hidden/{path.name}"] = path
+    for name in PROJECT_FILES:
+        if (root / name).is_file():
+            files[name] = root / name
+    return files
+
+
+def _script(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFREG | 0o755) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, text)
+
+
+def build_bundle(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _script(archive, "setup.sh", SETUP_SH)
+        _script(archive, "run_autograder", RUN_AUTOGRADER)
+        for name, path in bundle_files(root).items():
+            archive.write(path, name)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m classroom.gradescope",
+                                     description="Build the Gradescope autograder zip.")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    out = build_bundle(args.out)
+    print(f"gradescope: {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
