@@ -29,6 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dist" / "student"
 MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py",
                     "test_grade_attacks.py", "grading_attacks.py", "test_gradescope.py",
+                    "test_classroom_codec.py",
                     "test_grade.py", "grading_fixtures.py", "test_binder.py", "test_browser.py",
                     "test_launch.py", "test_walkthrough.py", "gates.py", "test_colab_rehearsal.py",
                     "test_book.py", "browser_support.py")
