@@ -87,6 +87,10 @@ def survivors(token):
 def test_the_leftover_checks_see_what_they_look_for(tmp_path, token):
     sleeper = subprocess.Popen(["sleep", "30"], env={**os.environ, "MOA_ATTACK": token})
     try:
+        for _ in range(40):  # a process just started may not show its environment yet
+            if survivors(token):
+                break
+            time.sleep(0.05)
         assert survivors(token) == [str(sleeper.pid)]
     finally:
         sleeper.kill()
