@@ -121,6 +121,34 @@ def test_environment_variable_parsing():
         exercises._parse_ids("everything", "COURSE_LIB_REFERENCE")
 
 
+def test_a_dispatcher_gets_the_validated_call_and_can_be_removed():
+    """The grader's seam: with a dispatcher set, calls go to it (after validation), not to
+    the body; the reference switch still comes first."""
+    from course_lib.auctions import first_price_auction
+
+    seen = []
+
+    def dispatcher(entry, args, kwargs):
+        seen.append((entry.id, type(args[0]).__name__))
+        return "dispatched"
+
+    with use_reference("all", on=False):
+        exercises.set_dispatcher(dispatcher)
+        try:
+            assert first_price_auction([0.2, 0.7]) == "dispatched"
+            with pytest.raises(ValueError, match="bids"):
+                first_price_auction([])  # validation first: the dispatcher never sees it
+            with use_reference("1.1"):
+                assert first_price_auction([0.2, 0.7]).winner == 1
+        finally:
+            exercises.set_dispatcher(None)
+        assert seen == [("1.1", "ndarray")]
+        with pytest.raises(ExerciseNotImplementedError):
+            first_price_auction([0.2, 0.7])
+    with pytest.raises(TypeError, match="callable"):
+        exercises.set_dispatcher("grader")
+
+
 def test_validation_runs_before_the_stub():
     """Bad input is reported clearly even when the exercise is not solved yet."""
     from course_lib.auctions import first_price_auction
