@@ -33,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -64,12 +65,14 @@ def _bwrap_base(root: Path) -> list[str]:
             cmd += ["--ro-bind", f"/{name}", f"/{name}"]
     for path in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"):
         cmd += ["--ro-bind-try", path, path]
+    # The private /tmp first: a Python installed under /tmp is bound on top of it.
+    cmd += ["--size", str(TMP_MB * 2**20), "--tmpfs", "/tmp"]
     for prefix in prefixes:
         cmd += ["--ro-bind", prefix, prefix]
     venv = Path(sys.prefix)  # the interpreter may be reached through the venv's own path
     if str(venv) not in prefixes:
         cmd += ["--ro-bind", str(venv), str(venv)]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_MB * 2**20), "--tmpfs", "/tmp",
+    cmd += ["--proc", "/proc", "--dev", "/dev",
             "--ro-bind", str(root), "/worker", "--chdir", "/worker",
             "--uid", "65534", "--gid", "65534", "--"]
     return cmd
@@ -80,10 +83,11 @@ def bwrap_works() -> str:
     """'' when a bubblewrap sandbox starts here, else the reason it does not."""
     if shutil.which("bwrap") is None:
         return "the bwrap program is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
-    probe = Path("/tmp") if Path("/tmp").is_dir() else Path.cwd()
     try:
-        done = subprocess.run([*_bwrap_base(probe), sys.executable, "-c", "print('ok')"],
-                              capture_output=True, text=True, timeout=60)
+        with tempfile.TemporaryDirectory() as empty:
+            done = subprocess.run([*_bwrap_base(Path(empty)), sys.executable, "-c",
+                                   "import numpy; print('ok')"],
+                                  capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"bwrap did not start: {err}"
     if done.returncode != 0 or done.stdout.strip() != "ok":
