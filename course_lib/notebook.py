@@ -12,6 +12,7 @@ import sys
 import types
 from collections.abc import Iterator
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from . import config, exercises
@@ -160,13 +161,17 @@ def session_info(seed: int | None = None) -> dict[str, Any]:
     }
 
 
-def setup_notebook(seed: int = 0, *, autoreload: bool = True, verbose: bool = True) -> None:
+def setup_notebook(seed: int = 0, *, quick: bool | None = None, autoreload: bool = True,
+                   verbose: bool = True) -> None:
     """Prepare a notebook: autoreload, seeds, plot style, friendly errors, and a status line.
 
     Parameters
     ----------
     seed : int
         Seeds Python, numpy and torch (``seed_everything``).
+    quick : bool, optional
+        ``True`` for the small budgets, ``False`` for the full runs the notebooks' texts
+        describe; ``None`` (the default) keeps what ``COURSE_LIB_QUICK`` says (full when unset).
     autoreload : bool
         Reload edited ``course_lib`` modules before every cell (IPython only).
     verbose : bool
@@ -175,7 +180,11 @@ def setup_notebook(seed: int = 0, *, autoreload: bool = True, verbose: bool = Tr
     Returns nothing (so that a notebook cell shows only the status line); ``session_info``
     gives the same facts as a dict.
     """
+    if quick is not None and not isinstance(quick, bool):
+        raise TypeError(f"quick must be True, False or None, got {quick!r}")
     config.seed_everything(seed)
+    if quick is not None:
+        config.set_quick(quick)
     shell = _ipython()
     if shell is not None:
         install_friendly_errors(shell)
@@ -204,8 +213,14 @@ NOTEBOOK_PACKAGES = (
 
 
 def environment_report(packages: tuple[str, ...] = NOTEBOOK_PACKAGES) -> list[tuple[str, str]]:
-    """(name, version or 'MISSING') for Python and each package the course uses."""
-    rows = [("python", f"{platform.python_version()} ({sys.executable})")]
+    """(name, version or 'MISSING') for Python and each package the course uses. Python's
+    path is given relative to the course when the interpreter lives inside it (a saved output
+    then names no one's home folder)."""
+    where = Path(sys.executable)
+    root = Path(__file__).resolve().parent.parent
+    if where.is_relative_to(root):
+        where = where.relative_to(root)
+    rows = [("python", f"{platform.python_version()} ({where})")]
     for name in packages:
         try:
             rows.append((name, metadata.version(name)))

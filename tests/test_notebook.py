@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from course_lib import exercises
@@ -23,9 +26,26 @@ def test_setup_notebook_outside_ipython_reports_its_settings(capsys):
     assert info["seed"] == 3 and info["device"] in out
 
 
+def test_setup_notebook_sets_the_mode_when_asked(capsys):
+    from course_lib import config
+
+    try:
+        setup_notebook(seed=0, quick=True)
+        assert config.is_quick() and "mode: quick" in capsys.readouterr().out
+        setup_notebook(seed=0, quick=False)
+        assert not config.is_quick() and "mode: full" in capsys.readouterr().out
+        with pytest.raises(TypeError, match="quick"):
+            setup_notebook(seed=0, quick="yes")
+    finally:
+        config.set_quick(None)
+
+
 def test_environment_report_names_python_and_packages():
     rows = dict(environment_report(("numpy", "surely-not-a-package-xyz")))
     assert rows["python"].startswith("3.")
+    root = str(Path(__file__).resolve().parents[1])
+    if sys.executable.startswith(root + "/"):  # a saved output names no one's folders
+        assert root not in rows["python"]
     assert rows["numpy"][0].isdigit()
     assert rows["surely-not-a-package-xyz"] == "MISSING"
 
