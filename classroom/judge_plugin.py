@@ -82,6 +82,8 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_call(item: Any) -> Any:
+    if _STATE["dispatcher"] is not None:
+        _STATE["dispatcher"].worker.warm()
     previous = signal.signal(signal.SIGALRM, _timeout)
     # After the limit the alarm repeats every 0.1 s, so that a property-based test replaying
     # its example after the first TimeoutError stops too.

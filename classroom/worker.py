@@ -243,7 +243,10 @@ def serve(requests: Any, replies: Any) -> None:
         except SystemExit:
             return
         try:
-            answer = (_vjp if request["op"] == "vjp" else _call)(request, graphs)
+            if request["op"] == "ping":  # started and ready: the judge's clock starts now
+                answer = {"value": "ready", "mutated": []}
+            else:
+                answer = (_vjp if request["op"] == "vjp" else _call)(request, graphs)
             header, buffers = codec.encode(answer)
         except BaseException as err:  # noqa: BLE001 - whatever the learner's code raised
             if isinstance(err, KeyboardInterrupt):

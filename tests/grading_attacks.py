@@ -240,7 +240,7 @@ def auction_utilities(values, bids, mechanism):
 
 # Catch the time limit and keep going.
 CATCH_TIMEOUT = r'''
-def first_price_auction(bids):
+def steady_state_strengths(*args, **kwargs):
     while True:
         try:
             while True:

@@ -115,7 +115,7 @@ def test_hostile_submissions_lose_only_what_they_broke(work):
             "    _t.assert_array_equal = lambda *a, **k: None\n"
             "    return _real_neighbourhoods(access, k) & False\n"),
     })
-    result = grade(sub, per_test=3.0, only={"1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "4.4",
+    result = grade(sub, per_test=6.0, only={"1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "4.4",
                                             "5.1", "6.1", "6.2", "6.3"})
     scores = by_id(result)
     for broken in ("1.1", "3.2", "4.4"):
