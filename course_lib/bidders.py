@@ -30,6 +30,7 @@ from .exercises import exercise
 from .society import check_society_mechanism, money_created, society_auction, winner_utility
 from .validation import (
     as_float_array,
+    check_choice,
     check_finite,
     check_float,
     check_int,
@@ -261,6 +262,9 @@ def _bin_means(values: np.ndarray, bins: np.ndarray, n_bins: int) -> tuple[np.nd
     return np.divide(total, count, out=np.zeros_like(total), where=count > 0), count
 
 
+TIME_LIMITS = ("bootstrap", "zero")  # what a time-limit cut is worth: one more auction, or 0
+
+
 def train_society(
     mdp: Any,
     mechanisms: list[str],
@@ -274,6 +278,7 @@ def train_society(
     seed: int = 0,
     n_snapshots: int = 50,
     callback: Callable[[int], None] | None = None,
+    time_limit: str = "bootstrap",
 ) -> SocietyResult:
     """Train societies of strategic bidders on a tabular MDP, one per entry of ``mechanisms``.
 
@@ -288,7 +293,9 @@ def train_society(
 
     When an episode hits the time limit in a non-terminal state, one more auction is held
     there without acting: its bids pay the last seller (the state still has value) but its
-    winner is not trained. A terminal state holds no auction: the next terms are 0.
+    winner is not trained (``time_limit="bootstrap"``). With ``time_limit="zero"`` the cut is
+    treated like an end, as the authors' code does: the next bids at the last step of every
+    episode are 0. A terminal state holds no auction: the next terms are 0.
 
     All runs share one batch of arrays, so many mechanisms and seeds train at once.
     """
@@ -306,6 +313,7 @@ def train_society(
     sigma0, sigma1 = check_schedule("sigma", sigma)
     init_bid = check_float("init_bid", init_bid)
     n_snapshots = check_int("n_snapshots", n_snapshots, 1)
+    time_limit = check_choice("time_limit", time_limit, TIME_LIMITS)
 
     rng = np.random.default_rng(seed)
     R, E, C = len(mechanisms), n_envs, n_clones
@@ -340,6 +348,9 @@ def train_society(
         per_state = mean.transpose(0, 2, 1)[runs[..., None], states]  # (R, E, T+1, A)
         flat = (per_state[..., None] + s_t * noise).reshape(R, E, T + 1, A * C)
         acted, next_held = held[:, :, :T], held[:, :, 1:]
+        if time_limit == "zero":  # the cut as an end: no next auction prices the last state
+            next_held = next_held.copy()
+            next_held[:, :, T - 1] = False
         env_steps += acted.sum(axis=(1, 2))
         utilities = np.zeros((R, E, T, A * C))
         winner = np.argmax(flat[:, :, :T], axis=-1)

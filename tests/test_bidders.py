@@ -334,6 +334,20 @@ def test_train_society_never_moves_bids_in_terminal_states():
     assert np.any(result.mean_bids[:, 0] != 0.3)  # the start state does
 
 
+def test_a_zero_time_limit_changes_only_what_a_cut_prices():
+    kwargs = dict(iterations=30, n_envs=8, seed=2)
+    # The bandit's one-step episodes always end in a terminal state: nothing is ever cut.
+    boot = train_society(make_task("bandit"), ["ccv", "v"], 2, 0.99, **kwargs)
+    zero = train_society(make_task("bandit"), ["ccv", "v"], 2, 0.99, time_limit="zero",
+                         **kwargs)
+    np.testing.assert_array_equal(boot.mean_bids, zero.mean_bids)
+    # Every duality episode is cut: pricing the cut at 0 lowers the last sellers' utilities.
+    boot = train_society(make_task("duality"), ["ccv"], 2, 0.9, **kwargs)
+    zero = train_society(make_task("duality"), ["ccv"], 2, 0.9, time_limit="zero", **kwargs)
+    assert not np.array_equal(boot.mean_bids, zero.mean_bids)
+    assert zero.mean_bids[0, 1, 1] < boot.mean_bids[0, 1, 1]  # staying in state 1 pays later
+
+
 def test_train_society_is_reproducible_and_calls_back_every_iteration():
     seen = []
     kwargs = dict(iterations=6, n_envs=4, n_snapshots=3, seed=3)
@@ -358,6 +372,8 @@ def test_train_society_is_reproducible_and_calls_back_every_iteration():
     ({"gamma": 1.5}, ValueError, "gamma"),
     ({"iterations": 0}, ValueError, "iterations"),
     ({"n_envs": 0}, ValueError, "n_envs"),
+    ({"time_limit": "cut"}, ValueError, "time_limit"),
+    ({"time_limit": 0}, TypeError, "time_limit"),
     ({"lr": 0.0}, ValueError, "lr"),
     ({"sigma": 0.3}, TypeError, "sigma"),
     ({"sigma": (0.3, 0.0)}, ValueError, "sigma"),

@@ -66,6 +66,20 @@ def test_quick_run_reports_every_metric(metrics):
         assert isinstance(entry["env_steps"], int) and entry["env_steps"] > 0
 
 
+def test_the_time_limit_ablation_trains_both_ways_on_the_tasks_with_cuts(metrics):
+    rows = metrics["time_limit_ablation"]
+    keys = {(r["task"], r["mechanism"], r["cloned"], r["time_limit"]) for r in rows}
+    assert len(rows) == len(keys) == len(society.CUT_TASKS) * len(MECHANISMS) * 2 * 2
+    assert {r["time_limit"] for r in rows} == {"bootstrap", "zero"}
+    for r in rows:
+        assert set(r) == {"task", "mechanism", "cloned", "time_limit", "bid_error_greedy",
+                          "optimal_policy"}
+        assert isinstance(r["optimal_policy"], bool) and r["bid_error_greedy"] >= 0
+        if r["time_limit"] == "bootstrap":  # the main runs, reused
+            assert r["bid_error_greedy"] == row(metrics, r["task"], r["mechanism"],
+                                                r["cloned"])["bid_error_greedy"]
+
+
 def test_quick_run_money_creation(metrics):
     for r in metrics["results"]:
         if r["mechanism"] != "v" or r["task"] == "bandit":  # bandit: the next state is terminal

@@ -5,11 +5,14 @@ type (solitary: one copy per primitive; cloned: two), several seeds of societies
 with ``train_society``; their mean bids are compared with Q* from value iteration. A tabular
 Q-learner with the same number of environment steps is the monolithic baseline.
 
-Discounts: 0.99 for the bandit and the chain, as in the authors' code. The duality has no
+Discounts: 0.99 for the bandit and the chain, as the authors' learners use (their code computes
+the chain's reference Q with 1). The duality has no
 terminal state, so its infinite-horizon values at 0.99 would be 50 and -100, and the 0.2 gap
 between its two best actions in state 1 would be 0.13 % of that range; we use 0.9 (values
 between -10 and 5) there. Q* is the infinite-horizon discounted value (``horizon`` null): the
-episode caps are time limits, and the society bootstraps through them.
+episode caps are time limits, and the society bootstraps through them. The authors' code
+instead sets the next bids to 0 at every cut; ``time_limit_ablation`` trains both ways on the
+tasks whose episodes can be cut (the chain and the duality).
 
 Bids are real numbers (a Gaussian around each primitive's mean bid), so no bid range has to
 be fixed in advance: every Q* is representable.
@@ -22,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..bidders import SocietyResult, train_society
+from ..bidders import TIME_LIMITS, SocietyResult, train_society
 from ..config import check_seed, resolve_quick
 from ..envs.toy_mdps import TASKS, make_task, value_iteration
 from ..progress import progress_bar
@@ -40,14 +43,16 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 N_SEEDS = 3
 CLONES = {False: 1, True: 2}
+CUT_TASKS = ("chain", "duality")  # the bandit's episodes always end before the cap
 
 
 def train_task(task: str, quick: bool | None = None, seed: int = 0, n_seeds: int = N_SEEDS,
-               progress: bool = False) -> dict[bool, SocietyResult]:
+               progress: bool = False, time_limit: str = "bootstrap") -> dict[bool, SocietyResult]:
     """Train every mechanism x ``n_seeds`` for one task, solitary and cloned.
 
     Returns ``{cloned: SocietyResult}``; run ``k`` of a result has mechanism
-    ``MECHANISMS[k % 4]`` (``SocietyResult.mechanisms`` lists them).
+    ``MECHANISMS[k % 4]`` (``SocietyResult.mechanisms`` lists them). ``time_limit``: what an
+    episode cut by its cap is worth (``train_society``).
     """
     cfg = SETTINGS[task]
     iterations = cfg["iterations"]["quick" if resolve_quick(quick) else "full"]
@@ -58,8 +63,36 @@ def train_task(task: str, quick: bool | None = None, seed: int = 0, n_seeds: int
             out[cloned] = train_society(
                 make_task(task), mechanisms, n_clones, cfg["gamma"], iterations=iterations,
                 n_envs=cfg["n_envs"], lr=cfg["lr"], sigma=cfg["sigma"],
-                seed=seed + 1000 * n_clones, callback=lambda _: bar.update(1))
+                seed=seed + 1000 * n_clones, callback=lambda _: bar.update(1),
+                time_limit=time_limit)
     return out
+
+
+def ablation_rows(task: str, trained: dict[bool, SocietyResult],
+                  time_limit: str) -> list[dict[str, Any]]:
+    """``time_limit_ablation`` rows of one task trained one way."""
+    return [{"task": task, "mechanism": m, "cloned": cloned, "time_limit": time_limit,
+             **{k: row[k] for k in ("bid_error_greedy", "optimal_policy")}}
+            for cloned in (False, True) for m in MECHANISMS
+            for row in [summarize(task, trained[cloned], m)]]
+
+
+def time_limit_ablation(quick: bool | None = None, seed: int = 0,
+                        bootstrapped: dict[str, dict[bool, SocietyResult]] | None = None,
+                        progress: bool = False) -> list[dict[str, Any]]:
+    """Bid error of the winners and optimality per mechanism on the tasks with cuts, trained
+    with both meanings of a cut (``TIME_LIMITS``). ``bootstrapped`` reuses runs already
+    trained the default way (``train_task`` with the same quick mode and seed)."""
+    rows = []
+    for task in CUT_TASKS:
+        for time_limit in TIME_LIMITS:
+            if time_limit == "bootstrap" and bootstrapped and task in bootstrapped:
+                trained = bootstrapped[task]
+            else:
+                trained = train_task(task, quick=quick, seed=seed, progress=progress,
+                                     time_limit=time_limit)
+            rows += ablation_rows(task, trained, time_limit)
+    return rows
 
 
 def q_star(task: str) -> np.ndarray:
@@ -106,9 +139,10 @@ def run(quick: bool | None = None, seed: int = 0, progress: bool = False) -> dic
     quick = resolve_quick(quick)
     seed = check_seed(seed)
     start = time.perf_counter()
-    results, q_learning = [], {}
+    results, q_learning, bootstrapped = [], {}, {}
     for task in TASKS:
-        trained = train_task(task, quick=quick, seed=seed, progress=progress)
+        trained = bootstrapped[task] = train_task(task, quick=quick, seed=seed,
+                                                  progress=progress)
         for cloned in (False, True):
             for mechanism in MECHANISMS:
                 results.append(summarize(task, trained[cloned], mechanism))
@@ -131,6 +165,7 @@ def run(quick: bool | None = None, seed: int = 0, progress: bool = False) -> dic
         "horizon": {task: None for task in TASKS},
         "results": results,
         "q_learning": q_learning,
+        "time_limit_ablation": time_limit_ablation(quick, seed, bootstrapped, progress),
         "quick": quick,
         "seed": seed,
         "wall_s": round(time.perf_counter() - start, 3),
