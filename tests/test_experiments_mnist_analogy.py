@@ -34,6 +34,9 @@ def test_metric_names_are_the_documented_interface(metrics):
                  "monolithic_reward", "oracle_reward"):
         assert 0.0 <= metrics[name] <= 1.0
     assert metrics["seeds"] == [0] and len(metrics["society_reward_per_seed"]) == 1
+    for name in ("society", "monolithic"):
+        assert metrics[f"{name}_fraction_of_oracle"] == pytest.approx(
+            metrics[f"{name}_reward"] / metrics["oracle_reward"])
     budget = mnist_analogy.BUDGETS["quick"]
     assert metrics["env_steps"] == 2 * budget["updates"] * 512 * 2  # 2 learners
     json.dumps(metrics)  # serialisable
