@@ -103,7 +103,11 @@ def resolve_mode(mode: str) -> str:
     if mode == "uid":
         if os.geteuid() != 0:
             raise SandboxUnavailable("--sandbox uid needs the grader to run as root")
-        pwd.getpwnam(UNPRIVILEGED)  # KeyError: no such user
+        try:
+            pwd.getpwnam(UNPRIVILEGED)
+        except KeyError:
+            raise SandboxUnavailable(f"--sandbox uid needs a user {UNPRIVILEGED!r} on this "
+                                     "machine") from None
         return mode
     reason = bwrap_works()
     if reason:
