@@ -4,6 +4,7 @@ Examples::
 
     python -m course_lib list
     python -m course_lib run vickrey --quick --json metrics.json
+    python -m course_lib run minigrid-transfer --observation pixels --optimizer sgd
     COURSE_LIB_REFERENCE=all python -m course_lib run vickrey
     python -m course_lib check 1.2
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, exercises
-from .experiments import EXPERIMENTS, get_experiment
+from .experiments import EXPERIMENTS, get_experiment, run_experiment
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     p_run.add_argument("--reference", metavar="IDS",
                        help='use reference solutions: "all" or ids like "1.1,1.2"')
     p_run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p_run.add_argument("--observation", choices=("compact", "pixels"),
+                       help="minigrid-transfer: what the learners see (default compact)")
+    p_run.add_argument("--optimizer", choices=("adam", "sgd"),
+                       help="minigrid-transfer: the learners' optimizer (default adam)")
 
     p_check = sub.add_parser("check", help="run one exercise's public tests on your code")
     p_check.add_argument("exercise", help='an exercise id such as "1.2"')
@@ -67,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.reference:
             exercises.use_reference(*args.reference.split(","))
         config.check_seed(args.seed)
-        metrics = get_experiment(args.experiment).run(
-            quick=True if args.quick else None, seed=args.seed, progress=not args.no_progress)
+        variants = {key: getattr(args, key) for key in ("observation", "optimizer")
+                    if getattr(args, key) is not None}
+        metrics = run_experiment(args.experiment, quick=True if args.quick else None,
+                                 seed=args.seed, progress=not args.no_progress, **variants)
     except exercises.ExerciseNotImplementedError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

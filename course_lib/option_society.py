@@ -26,7 +26,7 @@ from torch import nn
 
 from .exercises import exercise
 from .options import OptionEnv
-from .ppo import ActorCritic, PPOConfig, Rollout, TrainingLog, ppo_update
+from .ppo import ActorCritic, PPOConfig, Rollout, TrainingLog, make_optimizer, ppo_update
 from .society import check_auction_pair, society_auction, top_two  # noqa: F401 (top_two: 4.3)
 from .validation import as_float_array, check_int
 
@@ -100,11 +100,14 @@ class OptionSociety(nn.Module):
     """``n_primitives`` bidders (one small Beta network each), each with ``n_clones`` clones."""
 
     def __init__(self, obs_dim: int, n_primitives: int, n_clones: int = 2,
-                 hidden: tuple[int, ...] = (16,)) -> None:
+                 hidden: tuple[int, ...] = (16,),
+                 image_shape: tuple[int, int, int] | None = None) -> None:
         super().__init__()
         self.n_primitives = check_int("n_primitives", n_primitives, 1)
         self.n_clones = check_int("n_clones", n_clones, 1)
-        self.bidders = nn.ModuleList(ActorCritic(obs_dim, 1, "beta", hidden)
+        # One network per primitive (its own CNN when observations are images), shared by
+        # that primitive's clones only.
+        self.bidders = nn.ModuleList(ActorCritic(obs_dim, 1, "beta", hidden, image_shape)
                                      for _ in range(self.n_primitives))
 
     def sample_bids(self, obs: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -234,12 +237,12 @@ def train_option_society(
     max_tau = max(o.max_steps for o in envs[0].options)
     obs = np.stack([env.reset(seed=seed * 1000 + i)[0] for i, env in enumerate(envs)])
     if society is None:
-        society = OptionSociety(obs.shape[1], n_options, n_clones, cfg.hidden)
+        society = OptionSociety(obs.shape[1], n_options, n_clones, cfg.hidden, cfg.image_shape)
     elif society.n_primitives != n_options:
         raise ValueError(f"the society has {society.n_primitives} primitives but the "
                          f"environment offers {n_options} options")
     P, C, T, N = n_options, society.n_clones, cfg.n_steps, cfg.n_envs
-    optimizers = [torch.optim.Adam(b.parameters(), lr=cfg.lr, eps=1e-5) for b in society.bidders]
+    optimizers = [make_optimizer(b.parameters(), cfg) for b in society.bidders]
     generator = torch.Generator().manual_seed(seed)
     bidder_cfg = PPOConfig(**{**cfg.__dict__, "gamma": 0.0, "n_envs": C, "n_steps": T * N})
     log, steps = TrainingLog(), 0

@@ -26,9 +26,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from .envs.two_rooms import CompactObservation, make_two_rooms
+from .envs.two_rooms import OBSERVATIONS, CompactObservation, make_two_rooms
 from .ppo import ActorCritic, PPOConfig, train_ppo
-from .validation import check_float, check_int
+from .validation import check_choice, check_float, check_int
 
 OPTION_TARGETS = ("door", "blue", "green")
 OPTION_NAMES = ("open red door", "go to blue", "go to green")
@@ -118,23 +118,34 @@ class OptionEnv:
     society) runs on it.
     """
 
-    def __init__(self, env: CompactObservation, options: list[Option], gamma: float) -> None:
-        if not isinstance(env, CompactObservation):
+    def __init__(self, env: CompactObservation, options: list[Option], gamma: float,
+                 observation: str = "compact") -> None:
+        if not isinstance(env, CompactObservation) or env.observation != "compact":
             raise TypeError("OptionEnv needs a Two Rooms environment wrapped in "
-                            "CompactObservation (see make_two_rooms)")
+                            "CompactObservation with the compact view the options read (see "
+                            "make_two_rooms); pass observation='pixels' here for images")
         if not options or not all(isinstance(o, Option) for o in options):
             raise TypeError("options must be a non-empty list of Option")
         self.env, self.options = env, list(options)
         self.gamma = check_float("gamma", gamma, non_negative=True)
         if self.gamma > 1:
             raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
-        self.observation_space = env.observation_space
+        # The options always read the compact state; the learner choosing among them sees
+        # ``observation`` ("pixels": MiniGrid's egocentric image, see CompactObservation).
+        self.observation = check_choice("observation", observation, OBSERVATIONS)
+        self.image_shape = env.image_shape if self.observation == "pixels" else None
+        size = env.observation_space.shape[0] if self.image_shape is None \
+            else int(np.prod(self.image_shape))
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (size,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(len(self.options))
         self.obs: np.ndarray | None = None
 
+    def _view(self) -> np.ndarray:
+        return self.obs if self.observation == "compact" else self.env.pixels()
+
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
         self.obs, info = self.env.reset(**kwargs)
-        return self.obs, info
+        return self._view(), info
 
     def step(self, k: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self.obs is None:
@@ -149,7 +160,7 @@ class OptionEnv:
         info = {**out.info, "duration": out.duration, "discount": discount, "option": int(k),
                 "option_rewards": out.rewards,
                 "success": bool(out.terminated and out.rewards[-1] > 0)}
-        return out.obs, reward, out.terminated, out.truncated, info
+        return self._view(), reward, out.terminated, out.truncated, info
 
 
 def _training_env(target: str) -> Any:

@@ -412,6 +412,34 @@ def plot_weight_shift(runs: Sequence[Any], thresholds: Sequence[float] | None = 
     return ax
 
 
+def plot_weight_shift_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence[float]]]],
+                             marked: float = 0.01, axes: Sequence[Any] | None = None) -> Any:
+    """One panel per setting (``curves``: {title: {method: [threshold, mean, low, high]
+    rows}}, as ``weight_shift_curve`` makes them): the mean weight shift of the society and
+    the hierarchical learner against the threshold, with its 95 % band over seeds."""
+    import matplotlib.pyplot as plt
+
+    if not curves:
+        raise ValueError("curves is empty")
+    if axes is None:
+        _, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.4), sharey=True,
+                               squeeze=False)
+        axes = axes[0]
+    for ax, (title, by_method) in zip(axes, curves.items(), strict=True):
+        for method, rows in by_method.items():
+            t, mean, low, high = np.asarray(rows, dtype=float).T
+            ax.plot(t, mean, color=METHOD_COLORS[method], lw=1.8, marker="o", ms=3,
+                    label=method)
+            ax.fill_between(t, low, high, color=METHOD_COLORS[method], alpha=0.2, lw=0)
+        ax.axvline(marked, color="black", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("threshold on |change of a weight|")
+        ax.set_title(title, fontsize=10)
+    axes[0].set_ylabel("fraction of weights moved")
+    axes[0].legend()
+    return axes
+
+
 # --------------------------------------------------------------------------------------
 # Chapter 5: analogy-making on MNIST
 # --------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ options) and for bidders (a Beta distribution over the bid range).
 
 The pieces, in the order they run:
 
-1. ``ActorCritic``: a small MLP with a policy head and a value head.
+1. ``ActorCritic``: a small MLP (or, for image observations, a small CNN) with a policy
+   head and a value head.
 2. Roll out ``n_steps`` steps in ``n_envs`` environments (``collect_rollout``).
 3. ``compute_gae`` (exercise 4.1): generalised advantage estimates and returns.
 4. ``ppo_update``: several epochs of minibatch steps on the clipped surrogate
@@ -46,6 +47,8 @@ class PPOConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     hidden: tuple[int, ...] = (64,)
+    optimizer: str = "adam"
+    image_shape: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
         for name in ("gamma", "gae_lambda"):
@@ -63,6 +66,34 @@ class PPOConfig:
             raise TypeError(f"hidden must be a tuple of positive layer sizes, got {self.hidden!r}")
         if (self.n_envs * self.n_steps) % self.minibatches:
             raise ValueError("n_envs * n_steps must be divisible by minibatches")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got "
+                             f"{self.optimizer!r}")
+        if self.image_shape is not None:
+            self.image_shape = check_image_shape(self.image_shape)
+
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+def make_optimizer(params: Any, cfg: PPOConfig) -> torch.optim.Optimizer:
+    """``cfg.optimizer`` over ``params``: Adam (eps 1e-5, as in most PPO code) or plain SGD
+    (no momentum), both with step size ``cfg.lr``."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr)
+    return torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
+
+
+def check_image_shape(shape: Any) -> tuple[int, int, int]:
+    """A (height, width, channels) image shape, height and width at least 7 (what the CNN's
+    three 2x2 convolutions and one 2x2 pooling need)."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise TypeError(f"image_shape must be (height, width, channels), got {shape!r}")
+    h, w, c = (check_int(name, v, 1) for name, v in zip(("height", "width", "channels"), shape,
+                                                         strict=True))
+    if h < 7 or w < 7:
+        raise ValueError(f"image_shape needs height and width >= 7, got {shape!r}")
+    return (h, w, c)
 
 
 # --------------------------------------------------------------------------------------
@@ -70,16 +101,43 @@ class PPOConfig:
 # --------------------------------------------------------------------------------------
 
 
+class ImageEncoder(nn.Module):
+    """A small CNN for MiniGrid-sized images, fed flat: (N, H*W*C) -> (N, 64 * h' * w').
+
+    Three 2x2 convolutions (16, 32, 64 channels, ReLU) with a 2x2 max-pool after the first,
+    the shape of network commonly used on MiniGrid's 7 x 7 view (it reduces that view to one
+    64-channel cell). Observations travel through the rollout buffers as flat vectors; the
+    encoder restores the image layout itself.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        self.image_shape = check_image_shape(image_shape)
+        h, w, c = self.image_shape
+        self.conv = nn.Sequential(nn.Conv2d(c, 16, 2), nn.ReLU(), nn.MaxPool2d(2),
+                                  nn.Conv2d(16, 32, 2), nn.ReLU(),
+                                  nn.Conv2d(32, 64, 2), nn.ReLU())
+        self.out_features = 64 * ((h - 1) // 2 - 2) * ((w - 1) // 2 - 2)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        h, w, c = self.image_shape
+        x = obs.reshape(-1, h, w, c).permute(0, 3, 1, 2)
+        return self.conv(x).flatten(1).reshape(*obs.shape[:-1], -1)
+
+
 class ActorCritic(nn.Module):
-    """MLP torso with a policy head and a value head.
+    """MLP torso (behind a small CNN when ``image_shape`` is given) with a policy head and a
+    value head.
 
     ``kind="categorical"``: logits over ``n_outputs`` choices. ``kind="beta"``: a Beta
     distribution on [0, 1] (for bids), parameterised by a mean (sigmoid) and a concentration
-    (softplus), initialised to Beta(1, 1).
+    (softplus), initialised to Beta(1, 1). With ``image_shape=(H, W, C)`` observations are
+    flat vectors of ``H * W * C`` numbers, read as an image by ``ImageEncoder``.
     """
 
     def __init__(self, obs_dim: int, n_outputs: int = 1, kind: str = "categorical",
-                 hidden: Sequence[int] = (64,)) -> None:
+                 hidden: Sequence[int] = (64,),
+                 image_shape: tuple[int, int, int] | None = None) -> None:
         super().__init__()
         if kind not in ("categorical", "beta"):
             raise ValueError(f"kind must be 'categorical' or 'beta', got {kind!r}")
@@ -88,6 +146,14 @@ class ActorCritic(nn.Module):
         n_outputs = check_int("n_outputs", n_outputs, 1)
         layers: list[nn.Module] = []
         width = obs_dim
+        if image_shape is not None:
+            encoder = ImageEncoder(image_shape)
+            if int(np.prod(encoder.image_shape)) != obs_dim:
+                raise ValueError(f"image_shape {encoder.image_shape} holds "
+                                 f"{int(np.prod(encoder.image_shape))} numbers, but obs_dim "
+                                 f"is {obs_dim}")
+            layers.append(encoder)
+            width = encoder.out_features
         for size in hidden:
             layers += [nn.Linear(width, check_int("hidden size", size, 1)), nn.Tanh()]
             width = size
@@ -362,8 +428,9 @@ def train_ppo(make_env: Callable[[], Any], total_steps: int, cfg: PPOConfig | No
     envs = [make_env() for _ in range(cfg.n_envs)]
     obs = np.stack([env.reset(seed=seed * 1000 + i)[0] for i, env in enumerate(envs)])
     if model is None:
-        model = ActorCritic(obs.shape[1], envs[0].action_space.n, "categorical", cfg.hidden)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=1e-5)
+        model = ActorCritic(obs.shape[1], envs[0].action_space.n, "categorical", cfg.hidden,
+                            cfg.image_shape)
+    optimizer = make_optimizer(model.parameters(), cfg)
     generator = torch.Generator().manual_seed(seed)
     log, steps = TrainingLog(), 0
     episode_return = np.zeros(cfg.n_envs)

@@ -27,13 +27,18 @@ from .exercises import exercise
 from .option_society import train_option_society
 from .options import Option, OptionEnv, load_options
 from .ppo import PPOConfig, TrainingLog, train_ppo
+from .stats import ci95_half_width
 from .validation import check_choice, check_float, check_int
 
 METHODS = ("society", "hierarchical", "flat")
 PRETRAIN_TARGET, TRANSFER_TARGET = "green", "blue"
 GAMMA = 0.99
 WEIGHT_SHIFT_THRESHOLD = 0.01
+# The thresholds of the weight-shift curve: from changes too small to matter to large ones.
+SHIFT_THRESHOLDS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 SUCCESS_WINDOW = 4096  # env steps over which a success rate is measured
+OBSERVATIONS = ("compact", "pixels")
+OPTIMIZERS = ("adam", "sgd")
 
 # The option-level learners use the authors' network width (one hidden layer of 16 units);
 # the flat learner gets a wider one, like the options themselves.
@@ -42,6 +47,28 @@ CONFIGS = {
     "hierarchical": PPOConfig(gamma=GAMMA, n_envs=16, n_steps=16, hidden=(16,)),
     "flat": PPOConfig(gamma=GAMMA, n_envs=8, n_steps=64, hidden=(64,)),
 }
+# Plain SGD needs far larger steps than Adam, whose steps are scaled per parameter. For the
+# option learners, 1.0 was the best of 0.05, 0.2, 0.5 and 1.0 (seed 0, 30k + 30k steps, both
+# views); the flat learner's SGD step is swept like its Adam step (``FLAT_SWEEP``).
+SGD_LR = {"society": 1.0, "hierarchical": 1.0, "flat": 0.5}
+
+
+def config_for(method: str, observation: str = "compact", optimizer: str = "adam",
+               **overrides: Any) -> PPOConfig:
+    """The PPO settings of ``method`` for one observation and optimizer (``overrides``
+    replace single fields, e.g. ``lr`` or ``ent_coef`` for a sweep)."""
+    method = check_method(method)
+    observation = check_choice("observation", observation, OBSERVATIONS)
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
+    fields = dict(CONFIGS[method].__dict__, optimizer=optimizer)
+    if optimizer == "sgd":
+        fields["lr"] = SGD_LR[method]
+    if observation == "pixels":
+        fields["image_shape"] = make_two_rooms().image_shape
+    unknown = set(overrides) - set(fields)
+    if unknown:
+        raise TypeError(f"unknown PPO settings: {sorted(unknown)}")
+    return PPOConfig(**{**fields, **overrides})
 
 
 # --------------------------------------------------------------------------------------
@@ -134,48 +161,85 @@ def check_method(method: Any) -> str:
     return check_choice("method", method, METHODS)
 
 
-def _option_env(target: str, options: list[Option]) -> Callable[[], OptionEnv]:
-    return lambda: OptionEnv(make_two_rooms(target), options, GAMMA)
+def _option_env(target: str, options: list[Option],
+                observation: str = "compact") -> Callable[[], OptionEnv]:
+    return lambda: OptionEnv(make_two_rooms(target), options, GAMMA, observation)
 
 
 def train_phase(method: str, target: str, steps: int, seed: int, learner: Any = None,
                 options: list[Option] | None = None,
-                callback: Callable[[int], None] | None = None) -> tuple[nn.Module, TrainingLog]:
-    """Train (or continue training) one learner on one target for ``steps`` env steps."""
+                callback: Callable[[int], None] | None = None,
+                cfg: PPOConfig | None = None,
+                observation: str = "compact") -> tuple[nn.Module, TrainingLog]:
+    """Train (or continue training) one learner on one target for ``steps`` env steps.
+
+    ``cfg`` defaults to ``config_for(method, observation)``; with ``observation="pixels"`` the
+    learner sees MiniGrid's egocentric image and ``cfg.image_shape`` must say so.
+    """
     method = check_method(method)
-    cfg = CONFIGS[method]
+    observation = check_choice("observation", observation, OBSERVATIONS)
+    cfg = cfg if cfg is not None else config_for(method, observation)
+    if (cfg.image_shape is not None) != (observation == "pixels"):
+        raise ValueError("cfg.image_shape must be set exactly when observation='pixels'")
     if method == "flat":
-        return train_ppo(lambda: make_two_rooms(target), steps, cfg, seed, learner, callback)
+        return train_ppo(lambda: make_two_rooms(target, observation=observation), steps, cfg,
+                         seed, learner, callback)
     options = options if options is not None else load_options()
     if method == "hierarchical":
-        return train_ppo(_option_env(target, options), steps, cfg, seed, learner, callback)
-    return train_option_society(_option_env(target, options), steps, cfg, seed=seed,
-                                society=learner, callback=callback)
+        return train_ppo(_option_env(target, options, observation), steps, cfg, seed, learner,
+                         callback)
+    return train_option_society(_option_env(target, options, observation), steps, cfg,
+                                seed=seed, society=learner, callback=callback)
 
 
 def run_transfer(method: str, pretrain_steps: int, transfer_steps: int, seed: int = 0,
                  options: list[Option] | None = None,
                  threshold: float = WEIGHT_SHIFT_THRESHOLD,
-                 callback: Callable[[int], None] | None = None) -> TransferRun:
+                 callback: Callable[[int], None] | None = None,
+                 observation: str = "compact", optimizer: str = "adam",
+                 cfg: PPOConfig | None = None) -> TransferRun:
     """Pre-train ``method`` on reach-green, then continue on reach-blue.
 
     The weight shift compares the learner's parameters at the end of pre-training and at the
     end of transfer (``None`` for the flat learner, which the issue's comparison leaves out).
+    ``cfg`` (default ``config_for(method, observation, optimizer)``) serves both phases.
     """
     method = check_method(method)
     pretrain_steps = check_int("pretrain_steps", pretrain_steps, 1)
     transfer_steps = check_int("transfer_steps", transfer_steps, 1)
     threshold = check_float("threshold", threshold, non_negative=True)
+    cfg = cfg if cfg is not None else config_for(method, observation, optimizer)
     options = options if options is not None else load_options()
     learner, pre_log = train_phase(method, PRETRAIN_TARGET, pretrain_steps, seed,
-                                   options=options, callback=callback)
+                                   options=options, callback=callback, cfg=cfg,
+                                   observation=observation)
     before = copy.deepcopy(learner.state_dict())
     learner, post_log = train_phase(method, TRANSFER_TARGET, transfer_steps, seed + 1000,
                                     learner, options,
                                     None if callback is None
-                                    else lambda s: callback(pretrain_steps + s))
+                                    else lambda s: callback(pretrain_steps + s),
+                                    cfg=cfg, observation=observation)
     shift = None if method == "flat" else weight_shift(before, learner.state_dict(), threshold)
     return TransferRun(method, seed, pre_log, post_log, shift, learner, before)
+
+
+def weight_shift_curve(runs: list[TransferRun],
+                       thresholds: tuple[float, ...] = SHIFT_THRESHOLDS) -> list[list[float]]:
+    """The weight shift of several runs of one method at every threshold:
+    ``[threshold, mean, low, high]`` rows, (low, high) a 95 % t-interval of the mean over the
+    runs, clipped to [0, 1]. A single run says nothing about the spread between seeds: its
+    interval is the whole of [0, 1]."""
+    if not runs or len({r.method for r in runs}) != 1:
+        raise ValueError("weight_shift_curve needs runs of one method")
+    rows = []
+    for threshold in thresholds:
+        shifts = np.array([weight_shift(r.pretrained, r.learner.state_dict(), threshold)
+                           for r in runs])
+        mean, half = float(shifts.mean()), ci95_half_width(shifts)
+        if shifts.size < 2:
+            half = 1.0
+        rows.append([float(threshold), mean, max(mean - half, 0.0), min(mean + half, 1.0)])
+    return rows
 
 
 def weight_shift_per_primitive(run: TransferRun,

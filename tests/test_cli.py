@@ -65,6 +65,9 @@ def test_run_without_solved_exercises_explains_in_one_line():
 
 def test_unknown_experiment_and_bad_seed_are_rejected():
     assert cli("run", "no-such-thing").returncode == 2
+    wrong = cli("run", "vickrey", "--observation", "pixels", "--no-progress")
+    assert wrong.returncode == 2 and "no --observation variant" in wrong.stderr
+    assert cli("run", "minigrid-transfer", "--optimizer", "lbfgs").returncode == 2
     bad_seed = cli("run", "vickrey", "--seed", "-1", "--no-progress")
     assert bad_seed.returncode == 2 and "seed" in bad_seed.stderr
 

@@ -421,3 +421,43 @@ def test_door_task_with_an_open_door_is_refused_and_bool_actions_too():
     for bad in (True, np.bool_(False)):
         with pytest.raises(ValueError):
             env.step(bad)
+
+
+def test_pixels_observation_is_minigrids_egocentric_image_scaled():
+    from course_lib.envs.two_rooms import IMAGE_SCALE
+
+    env = make_two_rooms("green", observation="pixels")
+    obs, _ = env.reset(seed=3)
+    assert env.image_shape == (7, 7, 3)
+    assert obs.shape == env.observation_space.shape == (147,) and obs.dtype == np.float32
+    assert env.observation_space.contains(obs)
+    raw = env.unwrapped.gen_obs()["image"]
+    np.testing.assert_allclose(obs.reshape(7, 7, 3), raw / IMAGE_SCALE, rtol=1e-6)
+    # The agent's own cell (bottom middle of the view) is empty floor or the agent's square.
+    obs, *_ = env.step(2)
+    np.testing.assert_allclose(obs.reshape(7, 7, 3), env.unwrapped.gen_obs()["image"]
+                               / IMAGE_SCALE, rtol=1e-6)
+    # The compact state is still available, and equals the compact view's observation.
+    twin = make_two_rooms("green")
+    twin.reset(seed=3)
+    twin.step(2)
+    np.testing.assert_array_equal(env.compact(), twin.encode())
+
+
+def test_pixels_view_differs_when_the_door_opens():
+    env = make_two_rooms("green", observation="pixels")
+    env.reset(seed=0)
+    base = env.unwrapped
+    base.agent_pos, base.agent_dir = (base.door_pos[0] - 1, base.door_pos[1]), 0
+    closed = env.step(0)[0]  # turn left then right: the same place, a fresh image
+    closed = env.step(1)[0]
+    opened = env.step(3)[0]  # toggle: the door in front opens
+    assert base.door.is_open and not np.array_equal(closed, opened)
+
+
+@pytest.mark.parametrize(("kwargs", "error"), [
+    ({"observation": "rgb"}, ValueError), ({"observation": 1}, TypeError),
+    ({"compact": "no"}, TypeError)])
+def test_make_two_rooms_rejects_bad_views(kwargs, error):
+    with pytest.raises(error):
+        make_two_rooms("green", **kwargs)

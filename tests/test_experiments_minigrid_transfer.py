@@ -8,7 +8,7 @@ import pytest
 
 from course_lib import exercises
 from course_lib.experiments import EXPERIMENTS, get_experiment, minigrid_transfer
-from course_lib.transfer import METHODS
+from course_lib.transfer import METHODS, SHIFT_THRESHOLDS, WEIGHT_SHIFT_THRESHOLD
 
 pytestmark = pytest.mark.skipif(not exercises.solutions_available(),
                                 reason="needs reference solutions")
@@ -26,7 +26,22 @@ def test_registered_under_its_cli_name():
 
 def test_metric_names_are_the_documented_interface(metrics):
     assert set(metrics) >= {"pretrain", "transfer", "weight_shift", "seeds", "env_steps",
-                            "wall_s", "device", "transfer_chance"}
+                            "wall_s", "device", "transfer_chance", "observation", "optimizer",
+                            "weight_shift_curve", "flat_sweep", "flat_sweep_budget"}
+    assert (metrics["observation"], metrics["optimizer"]) == ("compact", "adam")
+    assert set(metrics["weight_shift_curve"]) == {"society", "hierarchical"}
+    for method, curve in metrics["weight_shift_curve"].items():
+        assert [row[0] for row in curve] == list(SHIFT_THRESHOLDS)
+        at = dict((row[0], row[1]) for row in curve)
+        assert at[WEIGHT_SHIFT_THRESHOLD] == pytest.approx(metrics["weight_shift"][method])
+        assert all(low <= mean <= high for _, mean, low, high in curve)
+    sweep = metrics["flat_sweep"]
+    grid = minigrid_transfer.FLAT_SWEEP["quick"]
+    assert len(sweep) == len(grid["lr_factors"]) * len(grid["ent_coefs"])
+    assert sum(row["chosen"] for row in sweep) == 1
+    best = max(sweep, key=lambda row: row["mean_success"])
+    assert best["chosen"]
+    assert metrics["flat_sweep_budget"]["seed"] not in metrics["seeds"]
     for phase in ("pretrain", "transfer"):
         assert set(metrics[phase]) == set(METHODS)
         for method in METHODS:
@@ -46,3 +61,53 @@ def test_quick_mode_society_beats_chance_on_transfer(metrics):
     assert metrics["transfer"]["society"]["final_success"] > chance + 0.1, (metrics, chance)
     # The pre-trained options make reach-green learnable in the pre-training budget.
     assert metrics["pretrain"]["society"]["final_success"] > 0.6
+
+
+def test_compare_shifts_names_a_learner_only_where_the_intervals_part():
+    curve = {"society": [[0.001, 0.5, 0.4, 0.6], [0.01, 0.2, 0.1, 0.3], [0.1, 0.3, 0.25, 0.35]],
+             "hierarchical": [[0.001, 0.8, 0.7, 0.9], [0.01, 0.25, 0.0, 0.5],
+                              [0.1, 0.1, 0.05, 0.2]]}
+    rows = minigrid_transfer.compare_shifts(curve)
+    assert [r["larger"] for r in rows] == ["hierarchical", None, "society"]
+    assert rows[0] == {"threshold": 0.001, "society": 0.5, "hierarchical": 0.8,
+                       "larger": "hierarchical"}
+    with pytest.raises(ValueError, match="society"):
+        minigrid_transfer.compare_shifts({"society": curve["society"]})
+    with pytest.raises(ValueError, match="thresholds"):
+        minigrid_transfer.compare_shifts({"society": curve["society"],
+                                          "hierarchical": curve["society"][::-1]})
+
+
+@pytest.fixture
+def tiny_budgets(monkeypatch):
+    tiny = {"quick": {"seeds": 2, "pretrain": 600, "transfer": 600}}
+    monkeypatch.setattr(minigrid_transfer, "PIXEL_BUDGETS", tiny)
+    monkeypatch.setattr(minigrid_transfer, "FLAT_SWEEP",
+                        {"quick": {"lr_factors": (1.0,), "ent_coefs": (0.01, 0.05)}})
+
+
+def test_the_image_variant_with_sgd_reports_itself(tiny_budgets):
+    metrics = minigrid_transfer.run(quick=True, seed=3, observation="pixels", optimizer="sgd")
+    assert (metrics["observation"], metrics["optimizer"]) == ("pixels", "sgd")
+    assert metrics["budgets"] == {"seeds": 2, "pretrain": 600, "transfer": 600}
+    assert metrics["seeds"] == [3, 4] and metrics["flat_sweep_budget"]["seed"] == 103
+    assert [row["ent_coef"] for row in metrics["flat_sweep"]] == [0.01, 0.05]
+    # Each bidder has its own CNN: the society holds three times the hierarchical CNN's weights.
+    assert metrics["parameters"]["society"] > 2.5 * metrics["parameters"]["hierarchical"]
+    for curve in metrics["weight_shift_curve"].values():
+        assert all(0.0 <= low <= mean <= high <= 1.0 for _, mean, low, high in curve)
+    json.dumps(metrics)
+
+
+def test_weight_shift_study_runs_both_optimizers_on_images(tiny_budgets):
+    study = minigrid_transfer.weight_shift_study(quick=True, seed=0)
+    assert set(study) == {"adam", "sgd"}
+    for entry in study.values():
+        assert entry["seeds"] == 2 and entry["budgets"]["pretrain"] == 600
+        assert set(entry["weight_shift_curve"]) == {"society", "hierarchical"}
+        rows = minigrid_transfer.compare_shifts(entry["weight_shift_curve"])
+        assert len(rows) == len(SHIFT_THRESHOLDS)
+        for phase in ("pretrain", "transfer"):
+            assert all(0.0 <= v <= 1.0 for v in entry["final_success"][phase].values())
+    with pytest.raises(ValueError, match="optimizer"):
+        minigrid_transfer.weight_shift_study(quick=True, optimizers=("adagrad",))

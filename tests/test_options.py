@@ -115,3 +115,23 @@ def test_frozen_options_remember_their_choices():
     with torch.no_grad():
         expected = int(torch.argmax(option.policy.distribution(torch.as_tensor(obs)).logits))
     assert first == expected == option.action(obs.copy())
+
+
+def test_option_env_can_show_the_learner_pixels_while_options_read_the_compact_state():
+    options = load_options()
+    env = OptionEnv(make_two_rooms("green"), options, 0.99, observation="pixels")
+    twin = OptionEnv(make_two_rooms("green"), options, 0.99)
+    obs, _ = env.reset(seed=5)
+    twin.reset(seed=5)
+    assert obs.shape == env.observation_space.shape == (147,)
+    assert env.image_shape == (7, 7, 3)
+    for k in (0, 2):  # open the door, go to green: the same run under both views
+        obs, reward, term, _, info = env.step(k)
+        _, reward_c, term_c, _, info_c = twin.step(k)
+        assert (reward, term, info["duration"]) == (reward_c, term_c, info_c["duration"])
+        np.testing.assert_array_equal(obs, env.env.pixels())
+    assert info["success"]
+    with pytest.raises(TypeError, match="compact"):
+        OptionEnv(make_two_rooms("green", observation="pixels"), options, 0.99)
+    with pytest.raises(ValueError, match="observation"):
+        OptionEnv(make_two_rooms("green"), options, 0.99, observation="rgb")

@@ -109,6 +109,15 @@ def test_chapter_four_plots():
     ax = plots.plot_weight_shift(runs, thresholds=[1e-3, 1e-1])
     curves = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
     assert len(curves) == 4 and all(np.allclose(c.get_ydata(), 0.0) for c in curves)
+    rows = {"society": [[1e-3, 0.5, 0.4, 0.6], [1e-2, 0.2, 0.1, 0.3]],
+            "hierarchical": [[1e-3, 0.7, 0.7, 0.7], [1e-2, 0.4, 0.3, 0.5]]}
+    axes = plots.plot_weight_shift_curves({"Adam": rows, "SGD": rows})
+    assert [ax.get_title() for ax in axes] == ["Adam", "SGD"]
+    means = [line for line in axes[0].get_lines() if line.get_label() in rows]
+    assert [list(line.get_ydata()) for line in means] == [[0.5, 0.2], [0.7, 0.4]]
+    assert len(axes[0].collections) == 2  # one band per learner
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_weight_shift_curves({})
 
 
 def test_chapter_five_plots():

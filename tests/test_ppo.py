@@ -364,6 +364,10 @@ def test_clipped_loss_rejects_bad_clip(clip, error):
     ({"n_envs": True}, TypeError, "n_envs"),
     ({"gamma": "0.99"}, TypeError, "gamma"),
     ({"lr": None}, TypeError, "lr"),
+    ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
+    ({"image_shape": (7, 7)}, TypeError, "image_shape"),
+    ({"image_shape": (5, 5, 3)}, ValueError, "image_shape"),
+    ({"image_shape": (7, 7, 0)}, ValueError, "channels"),
 ])
 def test_ppo_config_rejects_bad_values(changes, error, name):
     with pytest.raises(error, match=name):
@@ -491,3 +495,40 @@ def test_clipped_loss_rejects_integer_tensors():
     x = torch.zeros(3, dtype=torch.int64)
     with pytest.raises(TypeError, match="floating"):
         clipped_surrogate_loss(x, torch.zeros(3), torch.zeros(3), 0.2)
+
+
+def test_image_encoder_reads_flat_observations_as_images():
+    from course_lib.ppo import ImageEncoder
+
+    torch.manual_seed(0)
+    encoder = ImageEncoder((7, 7, 3))
+    assert encoder.out_features == 64  # 7x7 -> 6x6 -> pool 3x3 -> 2x2 -> 1x1, 64 channels
+    images = torch.rand(5, 7, 7, 3)
+    flat = encoder(images.reshape(5, -1))
+    assert flat.shape == (5, 64)
+    # The flat vector is read as (H, W, C): the same as convolving the channels-first image.
+    np.testing.assert_allclose(flat.detach().numpy(),
+                               encoder.conv(images.permute(0, 3, 1, 2)).flatten(1).detach()
+                               .numpy(), rtol=1e-6)
+    assert encoder(torch.rand(2, 3, 147)).shape == (2, 3, 64)  # extra batch axes survive
+
+
+def test_actor_critic_with_an_image_torso():
+    torch.manual_seed(0)
+    model = ActorCritic(147, 3, hidden=(16,), image_shape=(7, 7, 3))
+    dist = model.distribution(torch.rand(4, 147))
+    np.testing.assert_allclose(dist.probs.detach().numpy(), 1 / 3, atol=0.01)
+    assert model.value_of(torch.rand(4, 147)).shape == (4,)
+    assert any(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+    with pytest.raises(ValueError, match="obs_dim"):
+        ActorCritic(50, 3, image_shape=(7, 7, 3))
+
+
+def test_make_optimizer_follows_the_config():
+    from course_lib.ppo import make_optimizer
+
+    params = list(ActorCritic(4, 2).parameters())
+    assert isinstance(make_optimizer(params, PPOConfig()), torch.optim.Adam)
+    sgd = make_optimizer(params, PPOConfig(optimizer="sgd", lr=0.3))
+    assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["lr"] == 0.3
+    assert sgd.defaults["momentum"] == 0

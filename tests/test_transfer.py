@@ -149,6 +149,70 @@ def test_run_transfer_trains_both_phases(method, options):
         assert 0.0 < run.weight_shift <= 1.0
 
 
+@pytest.mark.parametrize("method", ["society", "hierarchical"])
+def test_run_transfer_on_pixels_with_sgd_gives_each_bidder_its_own_cnn(method, options):
+    run = run_transfer(method, 600, 600, seed=0, options=options, observation="pixels",
+                       optimizer="sgd")
+    convs = [m for m in run.learner.modules() if isinstance(m, torch.nn.Conv2d)]
+    # The society: one CNN (three convolutions) per primitive; the hierarchical learner: one.
+    assert len(convs) == (3 * len(options) if method == "society" else 3)
+    assert 0.0 < run.weight_shift <= 1.0
+    obs = torch.zeros(1, 147)
+    if method == "society":
+        assert run.learner.mean_bids(obs).shape == (1, len(options))
+    else:
+        assert run.learner.distribution(obs).probs.shape == (1, len(options))
+
+
+def test_config_for_sets_the_view_and_the_optimizer():
+    from course_lib.transfer import CONFIGS, SGD_LR, config_for
+
+    assert config_for("society") == CONFIGS["society"]
+    pixels = config_for("flat", "pixels", "sgd", ent_coef=0.05)
+    assert pixels.image_shape == (7, 7, 3) and pixels.optimizer == "sgd"
+    assert pixels.lr == SGD_LR["flat"] and pixels.ent_coef == 0.05
+    with pytest.raises(ValueError, match="observation"):
+        config_for("flat", "rgb")
+    with pytest.raises(ValueError, match="optimizer"):
+        config_for("flat", "compact", "lbfgs")
+    with pytest.raises(TypeError, match="unknown"):
+        config_for("flat", learning_rate=0.1)
+    with pytest.raises(ValueError, match="image_shape"):
+        train_phase("flat", "green", 100, 0, cfg=config_for("flat"), observation="pixels")
+
+
+def test_weight_shift_curve_falls_with_the_threshold_and_brackets_the_mean():
+    from course_lib.transfer import TransferRun, weight_shift_curve
+
+    def fake(seed):
+        torch.manual_seed(seed)
+        net = ActorCritic(4, 2, hidden=(8,))
+        before = {k: v.clone() for k, v in net.state_dict().items()}
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p) * 0.01 * (seed + 1))
+        return TransferRun("society", seed, TrainingLog(), TrainingLog(), None, net, before)
+
+    runs = [fake(s) for s in range(3)]
+    curve = weight_shift_curve(runs, (0.0, 0.001, 0.01, 1.0))
+    assert [row[0] for row in curve] == [0.0, 0.001, 0.01, 1.0]
+    means = [row[1] for row in curve]
+    assert means[0] == 1.0 and means[-1] == 0.0
+    assert all(a >= b for a, b in zip(means[:-1], means[1:], strict=True))
+    for _, mean, low, high in curve:
+        assert 0.0 <= low <= mean <= high <= 1.0
+    each = [weight_shift(r.pretrained, r.learner.state_dict(), 0.01) for r in runs]
+    assert curve[2][1] == pytest.approx(np.mean(each))
+    assert curve[2][2] < curve[2][1] < curve[2][3]  # three different runs: a real interval
+    single = weight_shift_curve(runs[:1], (0.01,))
+    assert single[0][2:] == [0.0, 1.0]  # one run says nothing about the spread
+    assert single[0][1] == pytest.approx(each[0])
+    with pytest.raises(ValueError, match="one method"):
+        weight_shift_curve([runs[0], TransferRun("hierarchical", 0, TrainingLog(),
+                                                 TrainingLog(), None, runs[1].learner,
+                                                 runs[1].pretrained)])
+
+
 def test_chance_is_reproducible_and_far_from_certain(options):
     chance = chance_success("blue", episodes=100, options=options)
     assert 0.05 < chance < 0.9

@@ -15,7 +15,8 @@ in its bottom-right corner. The agent's start cell and direction in the near roo
 
 Registered with gymnasium as ``MarketsOfAgents/TwoRooms-Green-v0``, ``-Blue-v0`` and
 ``-Door-v0``. ``CompactObservation`` turns MiniGrid's observation into the small fully
-observed vector the course's learners use (see its docstring).
+observed vector the course's learners use by default, or (``observation="pixels"``) into
+MiniGrid's own 7 x 7 egocentric image, the input of the authors' CNNs (see its docstring).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from minigrid.core.actions import Actions
+from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX, STATE_TO_IDX
 from minigrid.core.grid import Grid
 from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Door, Goal
@@ -38,6 +40,11 @@ ENV_IDS = {target: f"MarketsOfAgents/TwoRooms-{target.capitalize()}-v0" for targ
 # The learners use four of MiniGrid's seven actions.
 PRIMITIVE_ACTIONS = (Actions.left, Actions.right, Actions.forward, Actions.toggle)
 ACTION_NAMES = ("turn left", "turn right", "forward", "toggle")
+OBSERVATIONS = ("compact", "pixels")
+# MiniGrid's image holds (object type, colour, state) indices per cell; dividing by their
+# largest values puts every channel in [0, 1].
+IMAGE_SCALE = np.array([max(OBJECT_TO_IDX.values()), max(COLOR_TO_IDX.values()),
+                        max(STATE_TO_IDX.values())], dtype=np.float32)
 
 
 def _mission(target: str) -> str:
@@ -111,50 +118,77 @@ class TwoRoomsEnv(MiniGridEnv):
 
 
 class CompactObservation(gym.Wrapper):
-    """A small, fully observed view of Two Rooms, and the four actions the learners use.
+    """The four actions the learners use, and one of two views of Two Rooms.
 
-    Observation (float32 vector): one-hot of the agent's cell (``width * height``), one-hot of
-    its direction (4) and whether the door is open (1) — 50 numbers for room size 5. In this
-    environment nothing else ever changes (the goals do not move), so the vector is the whole
-    state; it is far smaller than MiniGrid's image, so small networks learn quickly on a CPU.
+    ``observation="compact"`` (default; float32 vector): one-hot of the agent's cell
+    (``width * height``), one-hot of its direction (4) and whether the door is open (1) — 50
+    numbers for room size 5. In this environment nothing else ever changes (the goals do not
+    move), so the vector is the whole state; small networks learn quickly from it on a CPU.
+
+    ``observation="pixels"``: MiniGrid's own observation, the 7 x 7 cells in front of the agent
+    (egocentric, partial), each as (object type, colour, state) scaled to [0, 1] by
+    ``IMAGE_SCALE``; flattened to 147 numbers (``image_shape`` gives (7, 7, 3)). A network
+    must learn from it where it stands, as the authors' CNN bidders did.
 
     Actions: 0 turn left, 1 turn right, 2 forward, 3 toggle (open/close the door).
     """
 
-    def __init__(self, env: gym.Env) -> None:
+    def __init__(self, env: gym.Env, observation: str = "compact") -> None:
         super().__init__(env)
         base = env.unwrapped
         if not isinstance(base, TwoRoomsEnv):
             raise TypeError("CompactObservation wraps a TwoRoomsEnv")
+        self.observation = check_choice("observation", observation, OBSERVATIONS)
         self.n_cells = base.width * base.height
-        self.observation_space = spaces.Box(0.0, 1.0, (self.n_cells + 5,), dtype=np.float32)
+        view = base.agent_view_size
+        self.image_shape = (view, view, len(IMAGE_SCALE))
+        size = self.n_cells + 5 if self.observation == "compact" else int(np.prod(self.image_shape))
+        self.observation_space = spaces.Box(0.0, 1.0, (size,), dtype=np.float32)
         self.action_space = spaces.Discrete(len(PRIMITIVE_ACTIONS))
+        self._image: np.ndarray | None = None
 
-    def encode(self) -> np.ndarray:
+    def compact(self) -> np.ndarray:
+        """The compact vector of the current state (whatever ``observation`` is)."""
         base = self.env.unwrapped
         x, y = base.agent_pos
-        obs = np.zeros(self.observation_space.shape, dtype=np.float32)
+        obs = np.zeros(self.n_cells + 5, dtype=np.float32)
         obs[y * base.width + x] = 1.0
         obs[self.n_cells + base.agent_dir] = 1.0
         obs[-1] = float(base.door.is_open)
         return obs
 
+    def pixels(self) -> np.ndarray:
+        """The scaled, flattened egocentric image of the current state."""
+        if self._image is None:
+            raise RuntimeError("call reset() before reading the image")
+        return (self._image / IMAGE_SCALE).astype(np.float32).reshape(-1)
+
+    def encode(self) -> np.ndarray:
+        return self.compact() if self.observation == "compact" else self.pixels()
+
     def reset(self, **kwargs: Any) -> tuple[np.ndarray, dict[str, Any]]:
-        _, info = self.env.reset(**kwargs)
+        raw, info = self.env.reset(**kwargs)
+        self._image = raw["image"]
         return self.encode(), info
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if isinstance(action, (bool, np.bool_)) or not self.action_space.contains(action):
             raise ValueError(f"action must be one of 0..3 ({', '.join(ACTION_NAMES)}), "
                              f"got {action!r}")
-        _, reward, terminated, truncated, info = self.env.step(PRIMITIVE_ACTIONS[int(action)])
+        raw, reward, terminated, truncated, info = self.env.step(PRIMITIVE_ACTIONS[int(action)])
+        self._image = raw["image"]
         return self.encode(), reward, terminated, truncated, info
 
 
-def make_two_rooms(target: str = "green", compact: bool = True, **kwargs: Any) -> gym.Env:
-    """A Two Rooms environment (``CompactObservation`` applied unless ``compact=False``)."""
+def make_two_rooms(target: str = "green", compact: bool = True, observation: str = "compact",
+                   **kwargs: Any) -> gym.Env:
+    """A Two Rooms environment behind ``CompactObservation(observation)``, or MiniGrid's raw
+    environment when ``compact=False``."""
+    if not isinstance(compact, bool):
+        raise TypeError(f"compact must be True or False, got {compact!r}")
+    observation = check_choice("observation", observation, OBSERVATIONS)
     env = TwoRoomsEnv(target=target, **kwargs)
-    return CompactObservation(env) if compact else env
+    return CompactObservation(env, observation) if compact else env
 
 
 def register_envs() -> None:

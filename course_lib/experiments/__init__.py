@@ -2,6 +2,8 @@
 
 An experiment module defines ``TITLE`` and ``run(quick=None, seed=0, progress=False) -> dict``;
 the returned metrics are JSON-serialisable and their names are part of the public interface.
+A module with variants also defines ``VARIANTS`` ({keyword: allowed values, default first}),
+and its ``run`` takes those keywords.
 """
 
 from __future__ import annotations
@@ -29,8 +31,23 @@ def get_experiment(name: str) -> Any:
     return importlib.import_module(EXPERIMENTS[name])
 
 
+def check_variants(name: str, variants: dict[str, Any]) -> dict[str, Any]:
+    """``variants`` if experiment ``name`` has them all, else a ValueError naming the ones
+    it has."""
+    allowed = getattr(get_experiment(name), "VARIANTS", {})
+    for key, value in variants.items():
+        if key not in allowed:
+            has = ", ".join(f"--{k}" for k in allowed) or "none"
+            raise ValueError(f"experiment {name!r} has no --{key} variant (its variants: {has})")
+        if value not in allowed[key]:
+            raise ValueError(f"--{key} must be one of {', '.join(allowed[key])}, got {value!r}")
+    return variants
+
+
 def run_experiment(
-    name: str, quick: bool | None = None, seed: int = 0, progress: bool = False
+    name: str, quick: bool | None = None, seed: int = 0, progress: bool = False,
+    **variants: Any,
 ) -> dict[str, Any]:
-    """Run one experiment and return its metrics."""
-    return get_experiment(name).run(quick=quick, seed=seed, progress=progress)
+    """Run one experiment (with any of its ``VARIANTS``) and return its metrics."""
+    return get_experiment(name).run(quick=quick, seed=seed, progress=progress,
+                                    **check_variants(name, variants))

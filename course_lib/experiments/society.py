@@ -31,6 +31,7 @@ from ..envs.toy_mdps import TASKS, make_task, value_iteration
 from ..progress import progress_bar
 from ..q_learning import run_q_learning
 from ..society import MECHANISMS
+from ..stats import ci95_half_width
 
 TITLE = "Chapter 3: cloned Vickrey societies on bandit, chain and duality"
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -100,15 +101,6 @@ def q_star(task: str) -> np.ndarray:
     return value_iteration(make_task(task), SETTINGS[task]["gamma"])
 
 
-def _ci95(values: np.ndarray) -> float:
-    """Half-width of a 95 % t-interval of the mean (0 for a single value)."""
-    from scipy import stats
-
-    if values.size < 2:
-        return 0.0
-    return float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
-
-
 def summarize(task: str, result: SocietyResult, mechanism: str) -> dict[str, Any]:
     """The chapter's metrics for one (task, mechanism, society type)."""
     mdp, q = make_task(task), q_star(task)
@@ -126,9 +118,9 @@ def summarize(task: str, result: SocietyResult, mechanism: str) -> dict[str, Any
     return {
         "task": task, "mechanism": mechanism, "cloned": result.n_clones > 1,
         "seeds": len(runs),
-        "bid_error": float(errors.mean()), "bid_error_ci95": _ci95(errors),
+        "bid_error": float(errors.mean()), "bid_error_ci95": ci95_half_width(errors),
         "bid_error_greedy": float(greedy_errors.mean()),
-        "bid_error_greedy_ci95": _ci95(greedy_errors),
+        "bid_error_greedy_ci95": ci95_half_width(greedy_errors),
         "optimal_policy": optimal,
         "money_created_per_episode": float(money.mean()),
     }
