@@ -27,7 +27,8 @@ from course_lib.exercises import _exercise_decorator, _is_stub_body
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "dist" / "student"
-MAINTAINER_TESTS = ("test_exercises.py", "test_notebooks.py", "test_release.py",
+MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_notebooks.py",
+                    "test_release.py",
                     "test_grade_attacks.py", "grading_attacks.py", "test_gradescope.py",
                     "test_classroom_codec.py",
                     "test_grade.py", "grading_fixtures.py", "test_binder.py", "test_browser.py",

@@ -7,6 +7,7 @@ Examples::
     python -m course_lib run minigrid-transfer --observation pixels --optimizer sgd
     COURSE_LIB_REFERENCE=all python -m course_lib run vickrey
     python -m course_lib check 1.2
+    python -m course_lib check 1.2 --verbose
 """
 
 from __future__ import annotations
@@ -45,15 +46,33 @@ def _parser() -> argparse.ArgumentParser:
 
     p_check = sub.add_parser("check", help="run one exercise's public tests on your code")
     p_check.add_argument("exercise", help='an exercise id such as "1.2"')
+    p_check.add_argument("--verbose", "-v", action="store_true",
+                         help="show pytest's full output for each failing test")
     return parser
+
+
+def _experiment_title(name: str) -> str:
+    """The experiment's title; if its module (or one it imports) does not load, say where."""
+    try:
+        return get_experiment(name).TITLE
+    except Exception as err:  # e.g. a syntax error in an exercise module: list must still work
+        return f"(cannot be loaded: {exercises.describe_error(err)})"
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     print(exercises.format_catalog(rows))
     print()
     print("experiments:")
+    width = max(len(name) for name in EXPERIMENTS)
     for name in EXPERIMENTS:
-        print(f"  {name:<18} {get_experiment(name).TITLE}")
+        print(f"  {name:<{width}}  {_experiment_title(name)}")
+
+
+def _check(exercise_id: str, verbose: bool) -> int:
+    """The check report, worded for the command line (--reference, --verbose)."""
+    report = exercises.check(exercise_id, verbose=verbose, quiet=True)
+    print(report.text(audience="cli"))
+    return 0 if report.passed else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,13 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             rows = exercises.catalog()
             if args.json:
-                experiments = {n: get_experiment(n).TITLE for n in EXPERIMENTS}
+                experiments = {n: _experiment_title(n) for n in EXPERIMENTS}
                 print(json.dumps({"exercises": rows, "experiments": experiments}, indent=2))
             else:
                 _print_table(rows)
             return 0
         if args.command == "check":
-            return 0 if exercises.check(args.exercise).passed else 1
+            return _check(args.exercise, args.verbose)
         if args.reference:
             exercises.use_reference(*args.reference.split(","))
         config.check_seed(args.seed)
@@ -76,8 +95,11 @@ def main(argv: list[str] | None = None) -> int:
                     if getattr(args, key) is not None}
         metrics = run_experiment(args.experiment, quick=True if args.quick else None,
                                  seed=args.seed, progress=not args.no_progress, **variants)
-    except exercises.ExerciseNotImplementedError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except exercises.ExerciseNotImplementedError as err:  # worded for here: --reference
+        print(f"error: {exercises.not_implemented_message(err, 'cli')}", file=sys.stderr)
+        return 2
+    except SyntaxError as err:  # in an exercise module: name the file and the line
+        print(f"error: {exercises.describe_error(err)}", file=sys.stderr)
         return 2
     except (ValueError, TypeError, ImportError) as err:
         print(f"error: {err}", file=sys.stderr)

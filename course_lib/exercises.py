@@ -13,6 +13,12 @@ Every call of an exercise goes through a small wrapper that
   ``COURSE_LIB_REFERENCE``) says so;
 * turns the stub's bare ``NotImplementedError`` into a one-line message that names the
   exercise, the file and function to edit, and how to fall back to the reference.
+
+``check("1.2")`` runs the exercise's public tests in this process and prints, for each failing
+test, a few lines: the last call of the exercise and what it returned, the test line that
+failed and the informative part of the failure (pytest's comparison, numpy's mismatch, the
+example hypothesis found). The same tests run at the command line with this module as a
+pytest plugin: ``python -m pytest tests/test_auctions.py -p course_lib.exercises --exercise 1.2``.
 """
 
 from __future__ import annotations
@@ -23,9 +29,13 @@ import importlib
 import importlib.util
 import inspect
 import io
+import linecache
 import os
 import re
+import shlex
 import sys
+import textwrap
+import tokenize
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -86,9 +96,22 @@ class Exercise:
 
     @property
     def hint(self) -> str:
+        """The one-line "not implemented yet" message, worded for a notebook."""
+        return self.hint_for("notebook")
+
+    def hint_for(self, audience: str) -> str:
+        """The "not implemented yet" message for ``audience``: "notebook" (``use_reference``)
+        or "cli" (the ``--reference`` flag and the environment variable)."""
+        fallback = {
+            "notebook": f'run use_reference("{self.id}")',
+            "cli": (f"pass --reference {self.id} to `python -m course_lib run` "
+                    f"(or set {ENV_VAR}={self.id})"),
+        }
+        if audience not in fallback:
+            raise ValueError(f'audience must be "notebook" or "cli", got {audience!r}')
         return (
-            f'Exercise {self.id} ({self.title}) is not implemented yet: edit '
-            f'`{self.function}` in {self.file}, or run use_reference("{self.id}") '
+            f"Exercise {self.id} ({self.title}) is not implemented yet: edit "
+            f"`{self.function}` in {self.file}, or {fallback[audience]} "
             "to use the reference solution."
         )
 
@@ -120,6 +143,10 @@ if "_REGISTRY" not in globals():  # survive autoreload: keep the first import's 
     _STATE: dict[str, Any] = {"all": False, "on": set(), "off": set()}
 if "_DISPATCH" not in globals():
     _DISPATCH: dict[str, Any] = {"to": None}
+if "_WATCH" not in globals():
+    # While check() runs: the ids it checks and the latest call of one of them, so that a
+    # failing test can say what was called and what came back.
+    _WATCH: dict[str, Any] = {"ids": frozenset(), "call": None}
 
 
 def set_dispatcher(dispatcher: Callable[[Exercise, tuple, dict], Any] | None) -> None:
@@ -220,33 +247,49 @@ def exercise(
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            current = _REGISTRY[exercise_id]
-            if validate is not None:
-                try:
-                    bound = signature.bind(*args, **kwargs)
-                except TypeError as err:
-                    raise TypeError(f"{current.function}(): {err}") from None
-                bound.apply_defaults()
-                bound.arguments.update(validate(**bound.arguments))
-                args, kwargs = bound.args, bound.kwargs
-            if reference_on(exercise_id):
-                return current.reference()(*args, **kwargs)
-            if _DISPATCH["to"] is not None:
-                return _DISPATCH["to"](current, args, kwargs)
-            impl = current.impl
-            try:
-                return impl(*args, **kwargs)
-            except ExerciseNotImplementedError:
-                raise
-            except NotImplementedError as err:
-                if _raised_here(err, impl):
-                    raise ExerciseNotImplementedError(current.hint, exercise_id) from None
-                raise
+            __tracebackhide__ = True  # plumbing: pytest's reports show the learner's code
+            call = None
+            if exercise_id in _WATCH["ids"]:  # check() is running: remember the call as made
+                call = _WATCH["call"] = {"function": func.__name__, "args": args,
+                                         "kwargs": kwargs}
+            result = _call_exercise(exercise_id, signature, validate, args, kwargs)
+            if call is not None:
+                call["returned"] = result
+            return result
 
         wrapper.__exercise__ = entry  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def _call_exercise(exercise_id: str, signature: inspect.Signature,
+                   validate: Callable[..., Mapping[str, Any]] | None,
+                   args: tuple, kwargs: dict) -> Any:
+    """Validate the arguments, then run the reference, the dispatcher or the learner's body."""
+    __tracebackhide__ = True
+    current = _REGISTRY[exercise_id]
+    if validate is not None:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{current.function}(): {err}") from None
+        bound.apply_defaults()
+        bound.arguments.update(validate(**bound.arguments))
+        args, kwargs = bound.args, bound.kwargs
+    if reference_on(exercise_id):
+        return current.reference()(*args, **kwargs)
+    if _DISPATCH["to"] is not None:
+        return _DISPATCH["to"](current, args, kwargs)
+    impl = current.impl
+    try:
+        return impl(*args, **kwargs)
+    except ExerciseNotImplementedError:
+        raise
+    except NotImplementedError as err:
+        if _raised_here(err, impl):
+            raise ExerciseNotImplementedError(current.hint, exercise_id) from None
+        raise
 
 
 # --------------------------------------------------------------------------------------
@@ -255,7 +298,8 @@ def exercise(
 
 
 def _known_ids() -> set[str]:
-    return {row["id"] for row in catalog()}
+    """Ids in the source files, and any registered by other means (tests' own exercises)."""
+    return {row["id"] for row in catalog()} | set(_REGISTRY)
 
 
 class _Restore:
@@ -361,36 +405,108 @@ def _is_stub_body(body: list[ast.stmt]) -> bool:
     return raises == 1
 
 
-def _exercise_decorator(node: ast.FunctionDef) -> tuple[str, str] | None:
-    for deco in node.decorator_list:
-        if (
-            isinstance(deco, ast.Call)
-            and isinstance(deco.func, ast.Name)
-            and deco.func.id == "exercise"
-            and deco.args
-            and isinstance(deco.args[0], ast.Constant)
-        ):
-            title = next(
-                (k.value.value for k in deco.keywords
-                 if k.arg == "title" and isinstance(k.value, ast.Constant)),
-                "",
-            )
-            return str(deco.args[0].value), str(title)
+def _exercise_call(deco: ast.expr) -> tuple[str, str] | None:
+    """(id, title) when ``deco`` is a call ``exercise("1.2", title=...)``, else None."""
+    if (
+        isinstance(deco, ast.Call)
+        and isinstance(deco.func, ast.Name)
+        and deco.func.id == "exercise"
+        and deco.args
+        and isinstance(deco.args[0], ast.Constant)
+    ):
+        title = next(
+            (k.value.value for k in deco.keywords
+             if k.arg == "title" and isinstance(k.value, ast.Constant)),
+            "",
+        )
+        return str(deco.args[0].value), str(title)
     return None
 
 
-def _scan_file(path: Path) -> list[dict[str, Any]]:
+def _exercise_decorator(node: ast.FunctionDef) -> tuple[str, str] | None:
+    return next((found for found in map(_exercise_call, node.decorator_list) if found), None)
+
+
+def _relative(path: str | Path) -> str:
+    """``path`` relative to the repository root where it lies inside it (as messages show it)."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (OSError, SyntaxError):
+        return Path(path).resolve().relative_to(REPO_ROOT.resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def describe_error(err: BaseException) -> str:
+    """One line naming the file, the line and the error, for an error raised while loading
+    code: ``course_lib/bidders.py, line 57: SyntaxError: unmatched ')'``."""
+    if isinstance(err, SyntaxError) and err.filename:
+        where, text = f"{_relative(err.filename)}, line {err.lineno}", err.msg
+    else:  # the innermost frame in the course's own files is where the learner looks
+        frames = [(tb.tb_frame.f_code.co_filename, tb.tb_lineno) for tb in _walk(err.__traceback__)
+                  if _is_course_file(tb.tb_frame.f_code.co_filename)]
+        where = f"{_relative(frames[-1][0])}, line {frames[-1][1]}" if frames else ""
+        text = str(err)
+    return f"{where}: {type(err).__name__}: {text}" if where else f"{type(err).__name__}: {text}"
+
+
+def _error_source(err: BaseException) -> list[str]:
+    """The offending source line of a SyntaxError, with its number (empty for other errors)."""
+    if not isinstance(err, SyntaxError) or not err.text or not err.text.strip():
         return []
+    return [f"    {err.lineno} | {err.text.strip()}"]
+
+
+def _parse(path: Path) -> tuple[ast.Module | None, SyntaxError | None]:
+    """The module's syntax tree, or the SyntaxError that stops Python from reading it."""
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), None
+    except SyntaxError as err:
+        return None, err
+    except (ValueError, UnicodeDecodeError) as err:  # null bytes, not UTF-8
+        return None, SyntaxError(str(err), (str(path), 1, 0, ""))
+
+
+_DECORATOR_LINE = re.compile(r"^[ \t]*@exercise\(", re.MULTILINE)
+_DEF_LINE = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+
+
+def _scan_unparsable(text: str) -> list[dict[str, Any]]:
+    """Best effort for a file that does not parse: each ``@exercise(...)`` decorator up to the
+    next ``def``, so that the exercise still shows in listings (marked as broken)."""
+    rows = []
+    for match in _DECORATOR_LINE.finditer(text):
+        found = _DEF_LINE.search(text, match.end())
+        if found is None:
+            continue
+        call_text = re.split(r"\n[ \t]*@", text[match.start():found.start()].strip()[1:])[0]
+        try:
+            info = _exercise_call(ast.parse(call_text, mode="eval").body)
+        except SyntaxError:  # the decorator itself is broken: its id at least
+            id_match = re.match(r"exercise\(\s*[\"'](\d+\.\d+)[\"']", call_text)
+            info = (id_match.group(1), "") if id_match else None
+        if info:
+            rows.append({"id": info[0], "title": info[1], "function": found.group(1),
+                         "line": text.count("\n", 0, found.start()) + 1, "stub": None})
+    return rows
+
+
+def _scan_file(path: Path) -> list[dict[str, Any]]:
+    """The exercises in one file; each row's ``broken`` says why the file cannot load (or None)."""
+    try:
+        tree, err = _parse(path)
+    except OSError:
+        return []
+    if tree is None:
+        broken = describe_error(err)
+        return [{**row, "broken": broken}
+                for row in _scan_unparsable(path.read_text(encoding="utf-8"))]
     rows = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             found = _exercise_decorator(node)
             if found:
                 rows.append({"id": found[0], "title": found[1], "function": node.name,
-                             "line": node.lineno, "stub": _is_stub_body(node.body)})
+                             "line": node.lineno, "stub": _is_stub_body(node.body),
+                             "broken": None})
     return rows
 
 
@@ -402,7 +518,8 @@ def catalog() -> list[dict[str, Any]]:
     """Every exercise in ``course_lib``, read from the source files, sorted by id.
 
     Each row: ``id``, ``title``, ``module``, ``function``, ``file``, ``solved`` (the body
-    is no longer the stub) and ``reference`` (calls currently go to the reference).
+    is no longer the stub), ``reference`` (calls currently go to the reference) and
+    ``broken`` (None, or why the file cannot be loaded: its file, line and error).
     """
     rows = []
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
@@ -410,8 +527,8 @@ def catalog() -> list[dict[str, Any]]:
         for row in _scan_file(path):
             rows.append({
                 "id": row["id"], "title": row["title"], "module": module,
-                "function": row["function"], "file": str(path.relative_to(REPO_ROOT)),
-                "solved": not row["stub"],
+                "function": row["function"], "file": path.relative_to(REPO_ROOT).as_posix(),
+                "solved": row["stub"] is False, "broken": row["broken"],
             })
     rows.sort(key=lambda r: _id_key(r["id"]))
     for row in rows:
@@ -419,27 +536,383 @@ def catalog() -> list[dict[str, Any]]:
     return rows
 
 
-def format_catalog(rows: list[dict[str, Any]] | None = None) -> str:
-    """The exercise catalog as a fixed-width text table."""
+def _broken_files() -> list[str]:
+    """One line for each file of the package that does not parse."""
+    found = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        try:
+            err = _parse(path)[1]
+        except OSError:
+            continue
+        if err is not None:
+            found.append(describe_error(err))
+    return found
+
+
+_COLUMNS = ("id", "title", "function", "file", "solved", "reference")
+
+
+def _catalog_cells(row: dict[str, Any], title_width: int) -> list[list[str]]:
+    """The cells of one row; the title is a list of lines, wrapped between words."""
+    title = textwrap.wrap(row["title"], title_width, break_long_words=False,
+                          break_on_hyphens=False) or [""]
+    solved = "BROKEN" if row.get("broken") else ("yes" if row["solved"] else "no")
+    return [[row["id"]], title, [row["function"]], [row["file"]], [solved],
+            ["on" if row["reference"] else "off"]]
+
+
+def format_catalog(rows: list[dict[str, Any]] | None = None, *, title_width: int = 48) -> str:
+    """The exercise catalog as a text table.
+
+    Every column is as wide as its longest entry, so nothing is cut; a title longer than
+    ``title_width`` characters wraps onto further lines, between words. Files that cannot be
+    loaded are named below the table, with the line and the error.
+    """
     rows = catalog() if rows is None else rows
-    lines = [f"{'id':<5} {'title':<42} {'function':<22} {'file':<24} {'solved':<7} reference"]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise TypeError("rows must be a list of catalog rows (dicts), as catalog() returns")
+    if isinstance(title_width, bool) or not isinstance(title_width, int) or title_width < 10:
+        raise ValueError(f"title_width must be an integer of at least 10, got {title_width!r}")
+    table = [[[name] for name in _COLUMNS]] + [_catalog_cells(r, title_width) for r in rows]
+    widths = [max(len(line) for cells in table for line in cells[k]) for k in range(len(_COLUMNS))]
+    lines = []
+    for cells in table:
+        for depth in range(max(len(cell) for cell in cells)):
+            parts = [(cell[depth] if depth < len(cell) else "").ljust(w)
+                     for cell, w in zip(cells, widths, strict=True)]
+            lines.append("  ".join(parts).rstrip())
+    broken: dict[str, list[str]] = {}  # one note per broken file, naming its exercises
     for r in rows:
-        lines.append(f"{r['id']:<5} {r['title'][:42]:<42} {r['function']:<22} {r['file']:<24} "
-                     f"{'yes' if r['solved'] else 'no':<7} {'on' if r['reference'] else 'off'}")
+        if r.get("broken"):
+            broken.setdefault(r["broken"], []).append(r["id"])
+    if broken:
+        lines += ["", "broken:"] + [
+            f"  {why} (exercise{'s' if len(ids) > 1 else ''} {', '.join(ids)} cannot be loaded)"
+            for why, ids in broken.items()]
     return "\n".join(lines)
 
 
+class ExerciseModuleError(ImportError, ValueError):
+    """An exercise's module cannot be loaded (a syntax error, or an error while importing).
+
+    The message names the file, the line and the error. (A ValueError too, as the "unknown
+    exercise" error it replaces, so that code catching that keeps working.)"""
+
+
+def _catalog_row(exercise_id: str) -> dict[str, Any] | None:
+    return next((r for r in catalog() if r["id"] == exercise_id), None)
+
+
+def _unknown_exercise(exercise_id: str) -> ValueError:
+    known = ", ".join(r["id"] for r in catalog())
+    message = f"unknown exercise {exercise_id!r}; known exercises: {known}"
+    broken = _broken_files()
+    if broken:  # the exercise may sit in a file that cannot be read
+        message += "; these files cannot be loaded: " + "; ".join(broken)
+    return ValueError(message)
+
+
 def get_exercise(exercise_id: str) -> Exercise:
-    """The registered exercise with this id (importing its module if needed)."""
+    """The registered exercise with this id (importing its module if needed).
+
+    Raises ``ExerciseModuleError`` (naming the file, line and error) when the module with the
+    exercise cannot be loaded, and ``ValueError`` for an unknown id.
+    """
     if not isinstance(exercise_id, str):
         raise TypeError(f"exercise ids are strings like '1.2', got {exercise_id!r}")
     if exercise_id not in _REGISTRY:
-        row = next((r for r in catalog() if r["id"] == exercise_id), None)
+        row = _catalog_row(exercise_id)
         if row is None:
-            known = ", ".join(r["id"] for r in catalog())
-            raise ValueError(f"unknown exercise {exercise_id!r}; known exercises: {known}")
-        importlib.import_module(row["module"])
+            raise _unknown_exercise(exercise_id)
+        if row["broken"]:
+            raise ExerciseModuleError(f"exercise {exercise_id} cannot be loaded: {row['broken']}")
+        try:
+            importlib.import_module(row["module"])
+        except Exception as err:  # the learner's module: any error in it is theirs to fix
+            raise ExerciseModuleError(
+                f"exercise {exercise_id} cannot be loaded: {describe_error(err)}") from err
     return _REGISTRY[exercise_id]
+
+
+# --------------------------------------------------------------------------------------
+# Failures, in a few lines: what was called, what came back, where and how the test failed
+# --------------------------------------------------------------------------------------
+
+_WIDTH = 100  # characters of one line of a failure summary
+_MAX_LINES = 12  # lines of one failure summary; the rest is cut with a marker
+_DETAILED = 3  # failing tests shown in full summary; further ones get one line each
+_MORE = "…"
+
+# Left out of the short summary (the full output keeps them): pytest's advice, which does not
+# apply inside check(), and numpy's largest differences (its ACTUAL and DESIRED say more).
+_NOISE = re.compile(r"^(\.\.\.)?\s*(Use -v+ to get more diff|Full output truncated"
+                    r"|Max (absolute|relative) difference)")
+_ARRAY_LABEL = re.compile(r"^\s*(ACTUAL|DESIRED|x|y): ")  # numpy's two arrays
+_MISMATCH_ITEM = re.compile(r"^\s*\[[\d, ]*\]: ")  # numpy's list of mismatched indices
+
+
+def _walk(tb: Any) -> Iterable[Any]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def _is_course_file(filename: str) -> bool:
+    """Whether a traceback frame lies in the course's own code or tests (not in a library,
+    not in this module's plumbing)."""
+    if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
+        return False
+    path = Path(filename).resolve()
+    if path == Path(__file__).resolve() or not path.is_relative_to(REPO_ROOT.resolve()):
+        return False
+    return not {".venv", "venv", "site-packages"} & set(path.parts)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cut(text: str, width: int = _WIDTH) -> str:
+    """``text`` in at most ``width`` characters with a '…' marker, cut after a space or an
+    opening bracket or comma (so not inside a word or number, unless one fills the line)."""
+    if len(text) <= width:
+        return text
+    head = text[: width - 2]
+    breaks = [m.end() for m in re.finditer(r"[ ,(\[{]", head) if m.end() > width // 3]
+    return head[: breaks[-1] if breaks else len(head)].rstrip() + " " + _MORE
+
+
+def _short_repr(value: Any, width: int) -> str:
+    try:
+        text = repr(value)
+    except Exception as err:  # a broken __repr__ must not hide the failure itself
+        text = f"<repr failed: {type(err).__name__}>"
+    return _cut(_one_line(text), width)
+
+
+def _cap(lines: list[str], limit: int = _MAX_LINES) -> list[str]:
+    """At most ``limit`` lines, the last one saying how many were left out."""
+    if len(lines) <= limit:
+        return lines
+    return lines[: limit - 1] + [f"{_MORE} ({len(lines) - limit + 1} more lines)"]
+
+
+def _compact_numpy(lines: list[str]) -> list[str]:
+    """numpy's messages: each array on one line (cut later), at most 3 mismatched indices."""
+    out: list[str] = []
+    items = 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if _ARRAY_LABEL.match(line):  # the array's repr goes on over indented lines
+            block = [line.strip()]
+            while i < len(lines) and lines[i].startswith(" ") and not _ARRAY_LABEL.match(lines[i]):
+                block.append(lines[i].strip())
+                i += 1
+            out.append(" ".join(block))
+            continue
+        items = items + 1 if _MISMATCH_ITEM.match(line) else 0
+        if items <= 3:
+            out.append(line)
+        elif items == 4:
+            out[-1] += f" {_MORE}"
+    return out
+
+
+def _message_lines(exc: BaseException, text: str | None = None) -> list[str]:
+    """The informative lines of an exception's message (its type too, unless an assertion)."""
+    text = str(exc) if text is None else text
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    lines = _compact_numpy([line for line in lines if not _NOISE.match(line)])
+    if isinstance(exc, AssertionError):
+        return lines or ["AssertionError (the assertion has no message)"]
+    kind = type(exc).__name__
+    return [f"{kind}: {lines[0]}"] + lines[1:] if lines else [kind]
+
+
+def _compact_example(note: str) -> list[str]:
+    """hypothesis' "Falsifying example: test(\\n    x=1,\\n)" on one line when it fits."""
+    lines = note.splitlines()
+    if len(lines) > 2 and lines[0].endswith("(") and lines[-1].strip() == ")":
+        one = lines[0] + " ".join(line.strip() for line in lines[1:-1]).rstrip(",") + ")"
+        if len(one) <= _WIDTH:
+            return [one]
+    return lines
+
+
+def _notes(exc: BaseException) -> list[str]:
+    """The notes hypothesis (or a test) attached: the falsifying example first of all.
+    Left out: the "Explanation" block (lines run by failing cases) and how to replay the
+    failure with ``@reproduce_failure``; the full output keeps them."""
+    kept: list[str] = []
+    in_explanation = False
+    for note in getattr(exc, "__notes__", None) or []:
+        note = str(note)
+        if note.startswith("Explanation:"):
+            in_explanation = True
+            continue
+        if (in_explanation and note.startswith(" ")) or "reproduce_failure" in note:
+            continue
+        in_explanation = False
+        kept += _compact_example(note)
+    return kept
+
+
+def _sub_exceptions(exc: BaseException) -> list[BaseException]:
+    subs = getattr(exc, "exceptions", None)  # an ExceptionGroup (hypothesis: several failures)
+    if isinstance(subs, (list, tuple)) and subs and all(isinstance(s, BaseException) for s in subs):
+        return list(subs)
+    return []
+
+
+def unsolved_exercise(exc: BaseException) -> str | None:
+    """The id of the unsolved exercise behind a failure (``"?"`` if it does not say), or None."""
+    if isinstance(exc, ExerciseNotImplementedError):
+        return exc.exercise_id or "?"
+    subs = _sub_exceptions(exc)
+    ids = [unsolved_exercise(sub) for sub in subs]
+    return ids[0] if subs and all(ids) else None
+
+
+def _without_comments(source: str) -> str:
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    return tokenize.untokenize(t for t in tokens if t.type != tokenize.COMMENT)
+
+
+def _statement(entry: Any) -> str:
+    """The whole statement of a traceback entry, on one line, without comments."""
+    try:
+        source = str(entry.statement)
+    except Exception:  # no source (e.g. code run from a string)
+        source = linecache.getline(str(entry.path), entry.lineno + 1)
+    return _one_line(_without_comments(source))
+
+
+def _failure_site(exc: BaseException, test_file: Path | None) -> tuple[list[str], Any]:
+    """Where the test failed: its own line and, if the failure happened deeper in the course's
+    code (a helper of the tests, the learner's function), that line too. Also returns the
+    innermost such traceback entry (to read the assert there)."""
+    import pytest
+
+    if exc.__traceback__ is None:
+        return [], None
+    entries = [e for e in pytest.ExceptionInfo.from_exception(exc).traceback
+               if _is_course_file(str(e.path))]
+    if not entries:
+        return [], None
+    in_test = [e for e in entries if test_file is not None
+               and Path(e.path).resolve() == test_file.resolve()
+               and not _statement(e).startswith("@")]  # hypothesis' frame at the decorator
+    shown = [in_test[0] if in_test else entries[0]]
+    if entries[-1] is not shown[0]:
+        shown.append(entries[-1])
+    lines = [_cut(f"{label}{_relative(e.path)}, line {e.lineno + 1}: {_statement(e)}")
+             for label, e in zip(("failed:   ", "          "), shown, strict=False)]
+    return lines, entries[-1]
+
+
+def _labelled_message(entry: Any, text: str) -> tuple[list[str], str]:
+    """For ``assert got == expected, (got, expected)``: name the values of the message
+    (``got = ...``, ``expected = ...``) instead of printing them as a bare tuple."""
+    try:
+        node = ast.parse(_statement(entry)).body[0]
+    except (SyntaxError, IndexError):
+        return [], text
+    if not isinstance(node, ast.Assert) or node.msg is None:
+        return [], text
+    names = node.msg.elts if isinstance(node.msg, ast.Tuple) else [node.msg]
+    if not names or not all(isinstance(n, ast.Name) for n in names):
+        return [], text
+    scope = entry.frame.f_locals
+    if not all(n.id in scope for n in names):
+        return [], text
+    values = [scope[n.id] for n in names]
+    if not isinstance(node.msg, ast.Tuple) and isinstance(values[0], str):
+        return [], text  # a message in words: shown as it is
+    shown = str(tuple(values) if isinstance(node.msg, ast.Tuple) else values[0])
+    if not text.startswith(shown):
+        return [], text
+    labels = [f"{n.id} = {_short_repr(v, _WIDTH - len(n.id) - 3)}"
+              for n, v in zip(names, values, strict=True)]
+    return labels, text[len(shown):]
+
+
+def _call_lines(call: dict[str, Any] | None) -> list[str]:
+    """The last call of the checked exercise during the test and what it returned."""
+    if not call:
+        return []
+    parts = [_short_repr(a, 40) for a in call["args"]]
+    parts += [f"{k}={_short_repr(v, 40)}" for k, v in call["kwargs"].items()]
+    lines = [_cut(f"called:   {call['function']}({', '.join(parts)})")]
+    if "returned" in call:
+        lines.append("returned: " + _short_repr(call["returned"], _WIDTH - 10))
+    return lines
+
+
+def _shown_as_actual(returned: str, message: list[str]) -> bool:
+    """Whether numpy's ACTUAL line shows the same value as the "returned:" line."""
+    value = returned.removeprefix("returned: ").removesuffix(" " + _MORE)
+    return any(line.startswith("ACTUAL: " + value) for line in message)
+
+
+def _summary_parts(exc: BaseException, test_file: Path | None,
+                   call: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+    """(the call, the place and the message; the notes) of one failure, each line cut."""
+    site, entry = _failure_site(exc, test_file)
+    labels, text = _labelled_message(entry, str(exc)) if entry is not None else ([], str(exc))
+    message = _message_lines(exc, text)
+    called = _call_lines(call)
+    if len(called) == 2 and _shown_as_actual(called[1], message):
+        called = called[:1]  # numpy's ACTUAL already shows what came back
+    return ([_cut(line) for line in called + site + labels + message],
+            [_cut(line) for line in _notes(exc)])
+
+
+def summarise_failure(exc: BaseException, test_file: Path | None = None,
+                      call: dict[str, Any] | None = None) -> list[str]:
+    """A few lines about one failing test: the call of the exercise and what came back, the
+    test line that failed, and the informative part of the error (pytest's comparison of the
+    two sides, numpy's mismatch report, the example hypothesis found)."""
+    if isinstance(exc, ExerciseNotImplementedError):
+        return [str(exc)]
+    subs = _sub_exceptions(exc)
+    if not subs:
+        head, notes = _summary_parts(exc, test_file, call)
+        return _cap(head) + _cap(notes, 6)  # the example is never cut off by a long message
+    # Several distinct failures (hypothesis): the first few, each with its example.
+    lines = [_one_line(str(getattr(exc, "message", exc))).rstrip(".") + ":"]
+    for k, sub in enumerate(subs[:3], 1):
+        if isinstance(sub, ExerciseNotImplementedError) or _sub_exceptions(sub):
+            part = _cap(summarise_failure(sub, test_file), 6)
+        else:
+            head, notes = _summary_parts(sub, test_file, None)
+            part = _cap(head, 4) + _cap(notes, 3)
+        lines += [f"{k}. {part[0]}"] + [f"   {line}" for line in part[1:]]
+    if len(subs) > 3:
+        lines.append(f"{_MORE} and {len(subs) - 3} more")
+    return lines
+
+
+_CONTEXT = re.compile(r"^(called: |returned: |failed: |          |\w+ = )")
+
+
+def _headline(message: str) -> str:
+    """The line of a summary that says most in one line: the error, not its context (the
+    call, the place, the named values)."""
+    lines = message.splitlines()
+    fallback = lines[0] if lines else ""
+    return next((line for line in lines if not _CONTEXT.match(line)), fallback)
+
+
+def _summarise_text(text: str) -> list[str]:
+    """A failure known only as text (pytest's report): its informative lines."""
+    for prefix in ("course_lib.exercises.ExerciseNotImplementedError: ", "AssertionError: "):
+        text = text.replace(prefix, "")
+    return _cap([_cut(line) for line in _message_lines(AssertionError(), text)])
 
 
 # --------------------------------------------------------------------------------------
@@ -449,18 +922,70 @@ def get_exercise(exercise_id: str) -> Exercise:
 
 @dataclass
 class TestOutcome:
+    """One test: ``message`` is the short summary of a failure (a few lines), ``details``
+    pytest's full report of it, ``unsolved`` the id of the unsolved exercise it hit."""
+
     name: str
     passed: bool
     message: str = ""
+    details: str = ""
+    unsolved: str | None = None
+
+
+def _hint(exercise_id: str | None, message: str, audience: str) -> str:
+    """The "not implemented yet" message worded for ``audience`` (when it is the standard one)."""
+    entry = _REGISTRY.get(exercise_id or "")
+    return entry.hint_for(audience) if entry is not None and message == entry.hint else message
+
+
+def _reworded(text: str, exercise_id: str | None, audience: str) -> str:
+    """``text`` with the standard "not implemented yet" message worded for ``audience``."""
+    entry = _REGISTRY.get(exercise_id or "")
+    return text if entry is None else text.replace(entry.hint, entry.hint_for(audience))
+
+
+def _full_report(report: Any) -> str:
+    """pytest's full report of a failure. pytest strips the text, which takes the indent off
+    its first line; in a source listing (where the failing line starts with ">") that line
+    was indented by 4, so it is put back to keep the listing aligned."""
+    text = report.longreprtext
+    lines = text.splitlines()
+    if lines and lines[0][:1] not in (" ", ">", "E") and any(
+            line.startswith(">") for line in lines[1:4]):
+        return "    " + text
+    return text
+
+
+def not_implemented_message(err: ExerciseNotImplementedError, audience: str = "cli") -> str:
+    """The message of ``err`` for ``audience``: "cli" names ``--reference``, "notebook"
+    ``use_reference``. Messages other than the standard one come back unchanged."""
+    if not isinstance(err, ExerciseNotImplementedError):
+        raise TypeError(f"expected an ExerciseNotImplementedError, got {type(err).__name__}")
+    if audience not in ("cli", "notebook"):
+        raise ValueError(f'audience must be "notebook" or "cli", got {audience!r}')
+    return _hint(err.exercise_id, str(err), audience)
+
+
+def _indent(text: str, prefix: str) -> list[str]:
+    return [prefix + line if line.strip() else "" for line in text.splitlines()]
 
 
 @dataclass
 class CheckReport:
-    """What ``check`` found. ``passed`` is True only when at least one test ran and all passed."""
+    """What ``check`` found. ``passed`` is True only when at least one test ran and all passed.
+
+    ``problem`` says why the tests could not run (a file that does not load), ``command`` is
+    the pytest command that runs the same tests with the full output (in the course folder
+    ``folder``), ``verbose`` whether ``text()`` shows pytest's full report of each failure.
+    """
 
     exercise_id: str
     title: str
     outcomes: list[TestOutcome]
+    problem: str = ""
+    command: str = ""
+    verbose: bool = False
+    folder: str = ""
 
     @property
     def n_passed(self) -> int:
@@ -468,20 +993,60 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        return bool(self.outcomes) and self.n_passed == len(self.outcomes)
+        return not self.problem and bool(self.outcomes) and self.n_passed == len(self.outcomes)
 
-    def text(self) -> str:
+    def text(self, *, verbose: bool | None = None, audience: str = "notebook") -> str:
+        """The report: for "notebook" (``use_reference``, ``check(..., verbose=True)``) or for
+        "cli" (``--reference``, ``--verbose``)."""
+        verbose = self.verbose if verbose is None else verbose
+        if not isinstance(verbose, bool):
+            raise TypeError(f"verbose must be True or False, got {verbose!r}")
+        if audience not in ("notebook", "cli"):
+            raise ValueError(f'audience must be "notebook" or "cli", got {audience!r}')
+        if self.problem:
+            return "\n".join([f"Exercise {self.exercise_id} - {self.title}: CANNOT RUN"]
+                             + _indent(self.problem, "  ")
+                             + ["  Fix this first; then check the exercise again."])
         n = len(self.outcomes)
         mark = "PASSED" if self.passed else "NOT YET"
         lines = [f"Exercise {self.exercise_id} - {self.title}: {mark} ({self.n_passed}/{n} tests)"]
-        unsolved = [o for o in self.outcomes if "is not implemented yet" in o.message]
-        if unsolved and len(unsolved) == n:
-            lines.append("  " + unsolved[0].message)
-            return "\n".join(lines)
-        for o in self.outcomes:
-            if not o.passed:
-                lines.append(f"  x {o.name}: {o.message}")
+        failed = [o for o in self.outcomes if not o.passed]
+        if failed and all(o.unsolved for o in self.outcomes) and not verbose:
+            lines.append("  " + _hint(failed[0].unsolved, failed[0].message, audience))
+        else:
+            lines += self._failures(failed, verbose, audience)
+        if failed and self.command:
+            lines += self._full_output(verbose, audience)
         return "\n".join(lines)
+
+    def _failures(self, failed: list[TestOutcome], verbose: bool, audience: str) -> list[str]:
+        lines: list[str] = []
+        for k, o in enumerate(failed):
+            if o.unsolved and not verbose:
+                lines.append(f"  x {o.name}: {_hint(o.unsolved, o.message, audience)}")
+            elif verbose:
+                details = _reworded(o.details or o.message, o.unsolved, audience)
+                lines += [f"  x {o.name}"] + _indent(details, "      ")
+            elif k < _DETAILED:
+                lines += [f"  x {o.name}"] + _indent(o.message, "      ")
+            else:  # enough detail above; the full output has the rest
+                lines.append(_cut(f"  x {o.name}: {_headline(o.message)}", _WIDTH + 6))
+        return lines
+
+    def _full_output(self, verbose: bool, audience: str) -> list[str]:
+        """How to see everything: ``verbose``, and the pytest command (with a ``cd`` to the
+        course folder when this process runs elsewhere, e.g. a notebook in notebooks/)."""
+        command = self.command
+        if self.folder and Path.cwd().resolve() != Path(self.folder).resolve():
+            command = f"cd {shlex.quote(self.folder)} && {command}"
+        if verbose:
+            first = "  The same tests in a terminal:"
+        elif audience == "cli":
+            first = (f"  Full output: python -m course_lib check {self.exercise_id} --verbose, "
+                     "or run:")
+        else:
+            first = f'  Full output: check("{self.exercise_id}", verbose=True), or in a terminal:'
+        return [first, f"    {command}"]
 
     def __repr__(self) -> str:
         return f"<check {self.exercise_id}: {self.n_passed}/{len(self.outcomes)} passed>"
@@ -490,12 +1055,18 @@ class CheckReport:
 class ExerciseSelector:
     """pytest plugin: keep the tests marked ``@pytest.mark.exercise(<id>)`` and record outcomes.
 
-    Also used by the course's own tests and by grading tools.
+    ``results`` maps each test's node id to its exercises, ``passed`` and ``message`` (a few
+    lines about a failure), ``details`` (pytest's full report) and ``unsolved`` (the id of the
+    unsolved exercise the test hit, or None). ``errors`` lists test files that could not be
+    collected, each with its file, line and error. Also used by the course's own tests and by
+    grading tools.
     """
 
     def __init__(self, exercise_ids: Iterable[str] | None) -> None:
         self.ids = None if exercise_ids is None else set(exercise_ids)
         self.results: dict[str, dict[str, Any]] = {}
+        self.errors: list[str] = []
+        self._summarised: set[str] = set()
 
     @staticmethod
     def marked_ids(item: Any) -> set[str]:
@@ -514,7 +1085,11 @@ class ExerciseSelector:
         items[:] = keep
         for item in keep:
             self.results[item.nodeid] = {"exercises": sorted(self.marked_ids(item)),
-                                         "passed": None, "message": ""}
+                                         "passed": None, "message": "", "details": "",
+                                         "unsolved": None}
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        _WATCH["call"] = None  # each test's own last call
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         row = self.results.get(report.nodeid)
@@ -522,50 +1097,170 @@ class ExerciseSelector:
             return
         if report.failed:
             row["passed"] = False
-            crash = getattr(report.longrepr, "reprcrash", None)
-            text = crash.message if crash is not None else str(report.longrepr)
-            row["message"] = _first_line(text)
+            row["details"] = "\n\n".join(filter(None, [row["details"], _full_report(report)]))
+            if report.nodeid not in self._summarised:  # until the exception itself is seen
+                crash = getattr(report.longrepr, "reprcrash", None)
+                text = crash.message if crash is not None else str(report.longrepr)
+                row["message"] = "\n".join(_summarise_text(text))
         elif report.when == "call" and row["passed"] is None:
             row["passed"] = not report.skipped
             if report.skipped:
                 row["message"] = "skipped"
 
+    def pytest_exception_interact(self, node: Any, call: Any, report: Any) -> None:
+        """The exception itself (after ``pytest_runtest_logreport``): summarised from the
+        object, not from its text, so that groups and notes (hypothesis) are not lost."""
+        exc = call.excinfo.value
+        if getattr(report, "when", None) == "collect":  # a test file that does not import
+            cause = exc.__cause__ or exc
+            self.errors.append(f"{_relative(node.path)} could not be loaded: "
+                               f"{describe_error(cause)}" + "".join(
+                                   "\n" + line for line in _error_source(cause)))
+            return
+        row = self.results.get(report.nodeid)
+        if row is None or report.nodeid in self._summarised:
+            return
+        self._summarised.add(report.nodeid)
+        row["unsolved"] = unsolved_exercise(exc)
+        try:
+            row["message"] = "\n".join(summarise_failure(exc, getattr(node, "path", None),
+                                                         _WATCH["call"]))
+        except Exception:  # never lose a test's result to its summary: keep pytest's text
+            pass
 
-def _first_line(text: str) -> str:
-    text = text.strip()
-    for prefix in ("course_lib.exercises.ExerciseNotImplementedError: ", "AssertionError: "):
-        text = text.replace(prefix, "")
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= 200 else line[:197] + "..."
+
+def check_command(exercise_id: str, test_file: Path | None = None) -> str:
+    """The command that runs the public tests of one exercise with pytest's full output
+    (from the repository root), as ``check`` does: the exercise on your own code."""
+    if not isinstance(exercise_id, str) or not _ID_PATTERN.match(exercise_id):
+        raise ValueError(f'exercise_id must look like "1.2", got {exercise_id!r}')
+    if test_file is None:
+        test_file = get_exercise(exercise_id).test_file
+    return (f"python -m pytest {shlex.quote(_relative(test_file))} -p course_lib.exercises "
+            f"--exercise {exercise_id} -vv")
 
 
-def check(exercise_id: str, *, verbose: bool = True) -> CheckReport:
+def _require_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check(exercise_id: str, *, verbose: bool = False, quiet: bool = False) -> CheckReport:
     """Run the public tests of one exercise against *your* code and print a short report.
 
     The exercise itself is checked with the reference switched off (other exercises keep
     their current setting), so a pass means your own implementation passed.
+
+    Parameters
+    ----------
+    exercise_id : str
+        Like ``"1.2"``.
+    verbose : bool
+        Show pytest's full report of each failing test instead of a few lines.
+    quiet : bool
+        Print nothing; only return the report (``report.text()`` is what would be printed).
+
+    Each failing test shows what was called, what came back and how the test failed; a
+    failing check also prints the pytest command that runs the same tests in a terminal.
+    A module that does not load (a syntax error) is reported with its file, line and error.
     """
+    if not isinstance(exercise_id, str):
+        raise TypeError(f"exercise ids are strings like '1.2', got {exercise_id!r}")
+    _require_bool("verbose", verbose)
+    _require_bool("quiet", quiet)
+    report = _check_report(exercise_id, verbose)
+    if not quiet:
+        print(report.text())
+    return report
+
+
+def _load_problem(exercise_id: str) -> tuple[Exercise | None, str, str]:
+    """(the exercise, its title, why its module cannot be loaded or "").
+
+    The file on disk is read first: in a notebook the module may have been imported before
+    the learner broke it, and the tests must not quietly run the old code."""
+    row = _catalog_row(exercise_id)
+    if row is not None and row["broken"]:
+        err = _parse(REPO_ROOT / row["file"])[1]
+        lines = [row["broken"]] + (_error_source(err) if err is not None else [])
+        return None, row["title"], "\n".join(lines)
+    if row is None and exercise_id not in _REGISTRY:
+        raise _unknown_exercise(exercise_id)
+    try:
+        entry = get_exercise(exercise_id)
+    except ExerciseModuleError as err:
+        cause = err.__cause__
+        source = _error_source(cause) if cause is not None else []
+        return None, row["title"] if row else "", "\n".join([str(err)] + source)
+    return entry, entry.title, ""
+
+
+def _check_report(exercise_id: str, verbose: bool) -> CheckReport:
     import pytest  # imported here: only check() needs it
 
-    entry = get_exercise(exercise_id)
+    entry, title, problem = _load_problem(exercise_id)
+    if entry is None:
+        return CheckReport(exercise_id, title, [], problem=problem)
     if not entry.test_file.exists():
         raise FileNotFoundError(f"no public tests for exercise {exercise_id}: {entry.test_file}")
     selector = ExerciseSelector([exercise_id])
     # nbval is not needed here and its import alone takes seconds.
-    args = [str(entry.test_file), "-q", "-p", "no:cacheprovider", "-p", "no:nbval",
-            "--capture=sys",
+    args = [str(entry.test_file), "-vv" if verbose else "-q", "-p", "no:cacheprovider",
+            "-p", "no:nbval", "--capture=sys",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "--rootdir", str(REPO_ROOT)]
     sink = io.StringIO()
-    with use_reference(exercise_id, on=False), redirect_stdout(sink), redirect_stderr(sink):
+    with use_reference(exercise_id, on=False), _watching(exercise_id), \
+            redirect_stdout(sink), redirect_stderr(sink):
         pytest.main(args, plugins=[selector])
     outcomes = [
-        TestOutcome(nodeid.split("::", 1)[-1], bool(row["passed"]), row["message"])
+        TestOutcome(nodeid.split("::", 1)[-1], bool(row["passed"]), row["message"],
+                    row["details"], row["unsolved"])
         for nodeid, row in selector.results.items()
     ]
-    report = CheckReport(exercise_id, entry.title, outcomes)
-    if not outcomes:
+    if not outcomes and not selector.errors:
         sys.stderr.write(sink.getvalue()[-2000:])
-    if verbose:
-        print(report.text())
-    return report
+    return CheckReport(exercise_id, entry.title, outcomes, problem="\n".join(selector.errors),
+                       command=check_command(exercise_id, entry.test_file), verbose=verbose,
+                       folder=str(REPO_ROOT))
+
+
+class _watching:
+    """While check() runs: remember the latest call of this exercise (see the wrapper)."""
+
+    def __init__(self, exercise_id: str) -> None:
+        self.ids = frozenset({exercise_id})
+
+    def __enter__(self) -> None:
+        self.previous = _WATCH["ids"]
+        _WATCH.update(ids=self.ids, call=None)
+
+    def __exit__(self, *exc: object) -> None:
+        _WATCH.update(ids=self.previous, call=None)
+
+
+# --------------------------------------------------------------------------------------
+# The same selection at the command line, with this module as a pytest plugin:
+#   python -m pytest tests/test_auctions.py -p course_lib.exercises --exercise 1.2
+# --------------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: Any) -> None:
+    parser.addoption("--exercise", action="append", default=[], metavar="ID",
+                     help="run only the tests of exercise ID (like 1.2), on your own code "
+                          "(course_lib's reference switched off for it, as check() does)")
+
+
+def pytest_configure(config: Any) -> None:
+    ids = config.getoption("exercise")
+    if not ids:
+        return
+    bad = [i for i in ids if not _ID_PATTERN.match(i)]
+    if bad:
+        import pytest
+
+        raise pytest.UsageError(f'--exercise takes ids like "1.2", got {", ".join(bad)}')
+    # As check(): the exercise runs your code, whatever COURSE_LIB_REFERENCE says.
+    _STATE["on"].difference_update(ids)
+    _STATE["off"].update(ids)
+    config.pluginmanager.register(ExerciseSelector(ids), "course_lib-exercise-selector")

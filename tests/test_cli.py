@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,14 @@ def test_run_without_solved_exercises_explains_in_one_line():
     done = cli("run", "vickrey", "--quick", "--no-progress")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert "is not implemented yet" in done.stderr and "use_reference" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    found = re.search(r"Exercise (\d+\.\d+) \(.*\) is not implemented yet", done.stderr)
+    assert found, done.stderr
+    exercise_id = found.group(1)
+    # worded for the command line: its flag and variable, not the notebook's use_reference
+    assert f"--reference {exercise_id}" in done.stderr
+    assert f"COURSE_LIB_REFERENCE={exercise_id}" in done.stderr
+    assert "use_reference" not in done.stderr
 
 
 def test_unknown_experiment_and_bad_seed_are_rejected():
@@ -75,4 +83,42 @@ def test_unknown_experiment_and_bad_seed_are_rejected():
 def test_check_command_reports_and_fails_on_a_stub():
     done = cli("check", "1.1")
     assert done.returncode == 1
-    assert "Exercise 1.1" in done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Exercise 1.1 - First-price auction: NOT YET (0/")
+    assert ("is not implemented yet: edit `first_price_auction` in course_lib/auctions.py"
+            in lines[1])
+    assert "--reference 1.1" in lines[1] and "COURSE_LIB_REFERENCE=1.1" in lines[1]
+    assert "use_reference" not in done.stdout
+    assert lines[-2] == "  Full output: python -m course_lib check 1.1 --verbose, or run:"
+    assert lines[-1] == ("    python -m pytest tests/test_auctions.py -p course_lib.exercises "
+                         "--exercise 1.1 -vv")
+
+
+def test_check_verbose_shows_pytests_full_report():
+    done = cli("check", "1.1", "--verbose")
+    assert done.returncode == 1
+    assert done.stdout.startswith("Exercise 1.1 - First-price auction: NOT YET (0/")
+    # pytest's own report of each failure: the test's source and the error it raised
+    assert "def test_" in done.stdout and "ExerciseNotImplementedError" in done.stdout
+    assert "--reference 1.1" in done.stdout and "use_reference" not in done.stdout
+    assert "  The same tests in a terminal:" in done.stdout
+    assert done.stdout.count("\n  x test_") >= 5
+
+
+def test_check_command_rejects_an_unknown_exercise():
+    done = cli("check", "0.0")
+    assert done.returncode == 2
+    assert "unknown exercise '0.0'" in done.stderr and "1.1" in done.stderr
+
+
+def test_list_table_shows_whole_titles_and_aligned_columns():
+    done = cli("list")
+    lines = done.stdout.split("\n\n")[0].splitlines()
+    header = lines[0]
+    starts = {name: header.index(name) for name in ("title", "function", "file", "solved")}
+    for row in exercises.catalog():
+        line = next(ln for ln in lines if ln.startswith(row["id"] + " "))
+        assert line[starts["title"]:].startswith(row["title"]), line  # whole, not cut
+        assert line[starts["function"]:].startswith(row["function"] + " "), line
+        assert line[starts["file"]:].startswith(row["file"] + " "), line
+        assert line[starts["solved"]:].split()[0] in {"yes", "no"}, line

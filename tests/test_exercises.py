@@ -179,14 +179,14 @@ def test_stub_detection():
 
 @needs_solutions
 def test_check_fails_on_the_stub_and_passes_on_a_correct_body():
-    report = check("1.2", verbose=False)
+    report = check("1.2", quiet=True)
     assert not report.passed and report.outcomes
     assert all("not implemented yet" in o.message for o in report.outcomes)
     entry = get_exercise("1.2")
     stub = entry.impl
     entry.impl = entry.reference()  # pretend the learner wrote the reference body
     try:
-        report = check("1.2", verbose=False)
+        report = check("1.2", quiet=True)
     finally:
         entry.impl = stub
     assert report.passed, report.text()
@@ -290,7 +290,116 @@ def test_check_leaves_the_plotting_backend_alone():
     before = matplotlib.get_backend()
     matplotlib.use("svg")
     try:
-        check("1.1", verbose=False)
+        check("1.1", quiet=True)
         assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(before)
+
+
+def test_the_not_implemented_message_fits_where_it_is_shown():
+    """The notebook keeps use_reference; the command line names its flag and variable."""
+    entry = get_exercise("1.2")
+    assert entry.hint == entry.hint_for("notebook")
+    assert 'use_reference("1.2")' in entry.hint and "--reference" not in entry.hint
+    cli = entry.hint_for("cli")
+    assert "--reference 1.2" in cli and "COURSE_LIB_REFERENCE=1.2" in cli
+    assert "use_reference" not in cli and "\n" not in cli
+    err = ExerciseNotImplementedError(entry.hint, "1.2")
+    assert exercises.not_implemented_message(err, "cli") == cli
+    assert exercises.not_implemented_message(err, "notebook") == entry.hint
+    other = ExerciseNotImplementedError("`x` was not made, because of exercise 1.2", "1.2")
+    assert exercises.not_implemented_message(other) == str(other)  # not the standard one
+    with pytest.raises(ValueError, match="audience"):
+        entry.hint_for("terminal")
+    with pytest.raises(ValueError, match="audience"):
+        exercises.not_implemented_message(err, "web")
+    with pytest.raises(TypeError, match="ExerciseNotImplementedError"):
+        exercises.not_implemented_message(ValueError("x"))
+
+
+@needs_solutions
+def test_check_report_words_the_unsolved_message_for_its_audience():
+    with use_reference("1.1"):  # check switches 1.1 off for itself, whatever is set here
+        report = check("1.1", quiet=True)
+    notebook, cli = report.text(), report.text(audience="cli")
+    assert 'use_reference("1.1")' in notebook and 'check("1.1", verbose=True)' in notebook
+    assert "--reference 1.1" in cli and "use_reference" not in cli
+    assert "python -m course_lib check 1.1 --verbose" in cli
+    assert reference_on("1.1")
+
+
+def _row(**changes):
+    row = {"id": "7.1", "title": "Short", "module": "course_lib.m", "function": "f",
+           "file": "course_lib/m.py", "solved": False, "reference": False, "broken": None}
+    return {**row, **changes}
+
+
+def test_format_catalog_wraps_long_titles_between_words_and_keeps_columns_aligned():
+    title = "A very long title about auctions that a teacher wrote for an exercise of the course"
+    rows = [_row(title=title, function="a_function_with_a_long_name",
+                 file="course_lib/envs/a_deep/folder/module_name.py"), _row(id="7.2")]
+    lines = exercises.format_catalog(rows, title_width=30).splitlines()
+    header = lines[0]
+    start, end = header.index("title"), header.index("function")
+    pieces = [line[start:end].strip() for line in lines[1:-1]]
+    assert " ".join(pieces) == title  # every word kept, in order, none cut
+    assert all(len(p) <= 30 for p in pieces)
+    assert lines[1][header.index("file"):].startswith(rows[0]["file"] + " ")
+    assert lines[-1][header.index("function"):].startswith("f ")
+    assert lines[-1][header.index("solved"):].startswith("no ")
+    with pytest.raises(ValueError, match="title_width"):
+        exercises.format_catalog(rows, title_width=3)
+    with pytest.raises(TypeError, match="rows"):
+        exercises.format_catalog("1.1")
+
+
+def test_format_catalog_marks_a_broken_file_and_names_it():
+    broken = "course_lib/m.py, line 3: SyntaxError: unmatched ')'"
+    text = exercises.format_catalog([_row(broken=broken), _row(id="7.2", broken=broken)])
+    assert [line.split()[-2] for line in text.splitlines()[1:3]] == ["BROKEN", "BROKEN"]
+    assert text.endswith(f"broken:\n  {broken} (exercises 7.1, 7.2 cannot be loaded)")  # once
+
+
+def test_catalog_reads_the_exercises_of_a_file_with_a_syntax_error(tmp_path):
+    path = tmp_path / "module.py"
+    path.write_text(textwrap.dedent('''
+        from course_lib.exercises import exercise
+
+
+        @exercise("7.1", title="One"
+                  " title")
+        def first(x):
+            raise NotImplementedError
+
+
+        @exercise("7.2", title="Two")
+        def second(x):
+            return x)
+    '''))
+    rows = exercises._scan_file(path)
+    assert [(r["id"], r["title"], r["function"], r["line"]) for r in rows] == [
+        ("7.1", "One title", "first", 7), ("7.2", "Two", "second", 12)]
+    assert all(r["broken"].endswith("line 13: SyntaxError: unmatched ')'") for r in rows)
+    assert all(r["broken"].startswith(str(path)) for r in rows)  # outside the repo: in full
+
+
+def test_every_catalog_row_says_whether_its_file_is_broken():
+    assert all(row["broken"] is None for row in catalog())
+
+
+def test_describe_error_names_file_line_and_error():
+    err = SyntaxError("unmatched ')'", (str(ROOT / "course_lib" / "bidders.py"), 57, 9, "x)"))
+    assert exercises.describe_error(err) == (
+        "course_lib/bidders.py, line 57: SyntaxError: unmatched ')'")
+    assert exercises.describe_error(KeyError("k")) == "KeyError: 'k'"
+
+
+@needs_solutions
+def test_marked_test_results_stay_plain_data():
+    """Grading tools read ExerciseSelector's results as JSON: the new fields are text."""
+    results = _run_marked_tests([str(ROOT / "tests" / "test_auctions.py")])
+    mine = [row for row in results.values() if "1.2" in row["exercises"]]
+    assert mine and all(row["passed"] is False for row in mine)
+    assert all(row["unsolved"] == "1.2" and 'use_reference("1.2")' in row["message"]
+               for row in mine)
+    assert all("ExerciseNotImplementedError" in row["details"] for row in mine)
