@@ -13,9 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from .envs.wireless import MAX_REACH, Policy, WirelessGrid, discounted_return
+from .envs.wireless import (
+    MAX_REACH,
+    Policy,
+    WirelessGrid,
+    WirelessNetwork,
+    check_copies,
+    check_grid,
+    discounted_return,
+)
 from .exercises import exercise
-from .validation import check_unit
+from .validation import as_bool_array, as_float_array, check_int, check_rng, check_unit
 
 SEND_PROBS = tuple(round(0.05 * k, 2) for k in range(20))  # 0, 0.05, ..., 0.95
 
@@ -24,8 +32,7 @@ def access_point_weights(grid: WirelessGrid) -> np.ndarray:
     """(n_users, MAX_REACH): the probability of choosing each of a user's reachable access
     points (in the order of ``grid.access``), proportional to ``q_k / users served by k``;
     zero for padding."""
-    if not isinstance(grid, WirelessGrid):
-        raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+    check_grid(grid)
     served = grid.access.sum(0)
     weights = np.zeros((grid.n_users, MAX_REACH))
     for i in range(grid.n_users):
@@ -36,18 +43,18 @@ def access_point_weights(grid: WirelessGrid) -> np.ndarray:
 
 
 def _check_aloha_args(queues: Any, weights: Any, p_send: Any, rng: Any) -> dict[str, Any]:
-    q = np.asarray(queues)
+    q = as_bool_array(queues, "queues")
     if q.ndim != 3:
         raise ValueError(f"queues must have shape (copies, users, d), got {q.shape}")
-    if not np.isin(q, (0, 1)).all():
-        raise ValueError("queues must hold 0/1 packet flags")
-    w = np.asarray(weights, dtype=float)
+    w = as_float_array(weights, "weights", finite=True)
     if w.shape != (q.shape[1], MAX_REACH):
-        raise ValueError(f"weights must have shape ({q.shape[1]}, {MAX_REACH}), got {w.shape}")
+        raise ValueError(f"weights must have shape ({q.shape[1]}, {MAX_REACH}), a row per user "
+                         f"of queues, got {w.shape}")
+    if (w < 0).any() or not np.allclose(w.sum(1), 1.0):
+        raise ValueError("weights must be non-negative with rows summing to 1 "
+                         "(access_point_weights)")
     p = check_unit("p_send", p_send)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
-    return {"queues": q.astype(np.uint8), "weights": w, "p_send": p, "rng": rng}
+    return {"queues": q.astype(np.uint8), "weights": w, "p_send": p, "rng": check_rng(rng)}
 
 
 @exercise("6.2", title="The ALOHA-like benchmark", validate=_check_aloha_args)
@@ -80,7 +87,9 @@ def aloha_actions(queues: np.ndarray, weights: np.ndarray, p_send: float,
 
 
 def aloha_policy(grid: WirelessGrid, p_send: float) -> Policy:
+    """The ALOHA-like rule with send probability ``p_send`` as a policy for ``grid``."""
     weights = access_point_weights(grid)
+    p_send = check_unit("p_send", p_send)
     return lambda queues, rng: aloha_actions(queues, weights, p_send, rng)
 
 
@@ -88,6 +97,11 @@ def tune_aloha(grid: WirelessGrid, send_probs: Sequence[float] = SEND_PROBS,
                episodes: int = 2000, seed: int = 0,
                link_prob: float = 0.0) -> tuple[float, dict[float, float]]:
     """Grid search over ``send_probs``: the best ``p_send`` and the return of every one."""
+    if isinstance(send_probs, (str, bytes)) or not hasattr(send_probs, "__iter__"):
+        raise TypeError(f"send_probs must be a list of probabilities, got {send_probs!r:.80}")
+    send_probs = [check_unit("send_probs entry", p) for p in send_probs]
+    if not send_probs:
+        raise ValueError("send_probs must list at least one probability")
     returns = {float(p): discounted_return(grid, aloha_policy(grid, p), episodes, seed,
                                            link_prob) for p in send_probs}
     return max(returns, key=returns.get), returns
@@ -100,11 +114,8 @@ def stale_start_return(grid: WirelessGrid, p_send: float, episodes: int = 2000,
     action before it resets the state). ``episodes`` are played as ``rounds`` consecutive
     episodes in each of ``episodes // rounds`` network copies; the first episode of a copy
     reads an empty queue. For comparison with ``discounted_return``, which is correct."""
-    from .envs.wireless import WirelessNetwork
-    from .validation import check_int
-
-    episodes = check_int("episodes", episodes, 1)
-    rounds = check_int("rounds", rounds, 1)
+    episodes = check_copies("episodes", episodes, check_grid(grid))
+    rounds = check_int("rounds", rounds, 1, episodes)
     copies = max(1, episodes // rounds)
     env = WirelessNetwork(grid, copies, 0.0, check_int("seed", seed, 0))
     rng = np.random.default_rng(seed + 1)

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from .config import check_seed
 from .exercises import exercise
-from .validation import as_float_array, check_choice, check_finite, check_float, check_int
+from .validation import as_float_array, check_choice, check_float, check_int, check_size
 
 MECHANISMS = ("first_price", "vickrey")
 
@@ -29,12 +30,11 @@ MECHANISMS = ("first_price", "vickrey")
 
 def as_bid_array(x: Any, name: str = "bids") -> np.ndarray:
     """Return ``x`` as a float array of shape ``(..., n_bidders)`` or raise a clear error."""
-    arr = as_float_array(x, name)
+    arr = as_float_array(x, name, finite=True)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have one entry per bidder (at least 1-D), got a scalar")
     if arr.shape[-1] == 0:
         raise ValueError(f"{name} is empty: an auction needs at least one bidder")
-    check_finite(arr, name)
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative, got minimum {arr.min():g}")
     return arr
@@ -72,14 +72,15 @@ class AuctionOutcome:
     price: Any
 
     def __post_init__(self) -> None:
-        winner = np.asarray(self.winner)
-        price = np.asarray(self.price, dtype=float)
+        winner = as_float_array(self.winner, "winner", finite=True)
+        price = as_float_array(self.price, "price", finite=True)
         if winner.shape != price.shape:
             raise ValueError(f"winner and price shapes differ: {winner.shape} vs {price.shape}")
-        if winner.dtype.kind not in "iu":
-            if not np.all(winner == np.round(winner)):
-                raise TypeError("winner must hold integer bidder indices")
-            winner = winner.astype(int)
+        if not np.all(winner == np.round(winner)):
+            raise TypeError("winner must hold integer bidder indices")
+        if np.any(winner < 0):
+            raise ValueError("winner must hold bidder indices >= 0")
+        winner = winner.astype(int)
         object.__setattr__(self, "winner", int(winner) if winner.ndim == 0 else winner)
         object.__setattr__(self, "price", float(price) if price.ndim == 0 else price)
 
@@ -201,15 +202,19 @@ def utility_curve(value: float, other_bids: Any, mechanism: str, candidate_bids:
 
     Returns an array with the shape of ``candidate_bids``.
     """
+    check_mechanism(mechanism)
+    value_arr = check_float("value", value, non_negative=True)
     others = as_bid_array(other_bids, "other_bids")
     if others.ndim != 1:
         raise ValueError(f"other_bids must be 1-D, got shape {others.shape}")
-    candidates = as_bid_array(np.atleast_1d(candidate_bids), "candidate_bids").ravel()
-    value_arr = check_float("value", value, non_negative=True)
+    shape = as_float_array(candidate_bids, "candidate_bids").shape
+    candidates = as_bid_array(np.reshape(candidate_bids, -1), "candidate_bids")
+    check_size("candidate_bids.size * (other_bids.size + 1)",
+               candidates.size * (others.size + 1))
     bids = np.column_stack([candidates, np.broadcast_to(others, (candidates.size, others.size))])
     values = np.zeros_like(bids)
     values[:, 0] = value_arr
-    return auction_utilities(values, bids, mechanism)[:, 0].reshape(np.shape(candidate_bids))
+    return auction_utilities(values, bids, mechanism)[:, 0].reshape(shape)
 
 
 def best_deviation_gains(
@@ -237,7 +242,9 @@ def best_deviation_gains(
     n_cases = check_int("n_cases", n_cases, 1)
     n_bidders = check_int("n_bidders", n_bidders, 2)
     n_deviations = check_int("n_deviations", n_deviations, 1)
-    rng = np.random.default_rng(seed)
+    check_size("n_cases * (n_deviations + 3 * n_bidders - 2) * n_bidders",
+               n_cases * (n_deviations + 3 * n_bidders - 2) * n_bidders)
+    rng = np.random.default_rng(check_seed(seed))
     values = rng.random(n_cases)
     others = rng.random((n_cases, n_bidders - 1))
     coarse = rng.random(n_cases) < 0.2
@@ -280,6 +287,7 @@ def expected_revenue(
     bid_ratio = check_float("bid_ratio", bid_ratio, non_negative=True)
     n_bidders = check_int("n_bidders", n_bidders, 1)
     n_auctions = check_int("n_auctions", n_auctions, 1)
-    rng = np.random.default_rng(seed)
+    check_size("n_auctions * n_bidders", n_auctions * n_bidders)
+    rng = np.random.default_rng(check_seed(seed))
     values = rng.random((n_auctions, n_bidders))
     return float(np.mean(run_auction(bid_ratio * values, mechanism).price))

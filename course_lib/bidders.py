@@ -26,15 +26,20 @@ from typing import Any
 import numpy as np
 
 from .auctions import auction_utilities, check_mechanism
+from .config import check_seed
 from .exercises import exercise
-from .society import check_society_mechanism, money_created, society_auction, winner_utility
+from .society import MECHANISMS as SOCIETY_MECHANISMS
+from .society import money_created, society_auction, winner_utility
 from .validation import (
+    MAX_STEPS,
     as_float_array,
+    as_index_array,
+    check_callback,
     check_choice,
-    check_finite,
     check_float,
     check_int,
     check_schedule,
+    check_size,
     check_tabular_mdp,
 )
 
@@ -44,7 +49,7 @@ def _check_gradient_args(
 ) -> dict[str, Any]:
     arrays = {}
     for name, x in (("utilities", utilities), ("baselines", baselines), ("noise", noise)):
-        arr = check_finite(as_float_array(x, name), name)
+        arr = as_float_array(x, name, finite=True)
         if arr.ndim != 2:
             raise ValueError(f"{name} must have shape (batch, n_bidders), got {arr.shape}")
         arrays[name] = arr
@@ -53,14 +58,11 @@ def _check_gradient_args(
         if arr.shape != shape:
             raise ValueError(f"{name} has shape {arr.shape}, expected {shape} like utilities")
     n_bins = check_int("n_bins", n_bins, 1)
+    check_size("n_bidders * n_bins", shape[1] * n_bins)
     sigma = check_float("sigma", sigma, positive=True)
-    bins_arr = np.asarray(bins)
-    if bins_arr.dtype.kind not in "iu":
-        raise TypeError(f"bins must hold integers, got dtype {bins_arr.dtype}")
+    bins_arr = as_index_array(bins, "bins", n_bins)
     if bins_arr.shape != shape:
         raise ValueError(f"bins must have shape {shape} like utilities, got {bins_arr.shape}")
-    if bins_arr.size and (bins_arr.min() < 0 or bins_arr.max() >= n_bins):
-        raise ValueError(f"bins must lie in [0, {n_bins}), got {bins_arr.min()}..{bins_arr.max()}")
     return {**arrays, "sigma": sigma, "bins": bins_arr, "n_bins": n_bins}
 
 
@@ -120,6 +122,12 @@ class LearnToBidResult:
     bin_centers: np.ndarray
     history: np.ndarray
 
+    def __post_init__(self) -> None:
+        self.ratios = as_float_array(self.ratios, "ratios", finite=True)
+        if self.ratios.ndim != 2 or 0 in self.ratios.shape:
+            raise ValueError(f"ratios must have shape (n_bidders, n_bins), both >= 1, got "
+                             f"{self.ratios.shape}")
+
     @property
     def n_bidders(self) -> int:
         return self.ratios.shape[0]
@@ -136,6 +144,10 @@ def weighted_ratio(ratios: np.ndarray) -> np.ndarray:
     With bid ``ratio_k * v`` on bin ``k``, the slope is ``sum_k ratio_k * w_k`` where ``w_k``
     is the share of ``v**2`` mass in bin ``k``. Works on the last axis.
     """
+    ratios = as_float_array(ratios, "ratios", finite=True)
+    if ratios.ndim < 1 or ratios.shape[-1] < 1:
+        raise ValueError(f"ratios must have shape (..., n_bins) with n_bins >= 1, got "
+                         f"{ratios.shape}")
     n_bins = ratios.shape[-1]
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     w = np.diff(edges**3)  # integral of v^2 over each bin, times 3
@@ -177,12 +189,17 @@ def learn_to_bid(
     check_mechanism(mechanism)
     n_bidders = check_int("n_bidders", n_bidders, 2)
     n_bins = check_int("n_bins", n_bins, 1)
-    iterations = check_int("iterations", iterations, 1)
+    iterations = check_int("iterations", iterations, 1, MAX_STEPS)
     batch = check_int("batch", batch, 1)
+    for what, size in (("n_bidders * n_bins", n_bidders * n_bins),
+                       ("iterations * n_bidders", iterations * n_bidders),
+                       ("batch * n_bidders**2", batch * n_bidders**2)):
+        check_size(what, size)
     lr = check_float("lr", lr, positive=True)
     init_ratio = check_float("init_ratio", init_ratio, non_negative=True)
     sigma0, sigma1 = check_schedule("sigma", sigma)
-    rng = np.random.default_rng(seed)
+    check_callback(callback)
+    rng = np.random.default_rng(check_seed(seed))
     ratios = np.full((n_bidders, n_bins), float(init_ratio))
     mean_sq = np.zeros_like(ratios)
     averaged, n_averaged = np.zeros_like(ratios), 0
@@ -300,24 +317,33 @@ def train_society(
     All runs share one batch of arrays, so many mechanisms and seeds train at once.
     """
     check_tabular_mdp(mdp)
-    if isinstance(mechanisms, str) or not mechanisms:
+    if not isinstance(mechanisms, (list, tuple)) or not mechanisms:
         raise TypeError("mechanisms must be a non-empty list of mechanism names")
-    mechanisms = [check_society_mechanism(m) for m in mechanisms]
+    mechanisms = [check_choice(f"mechanisms[{i}]", m, SOCIETY_MECHANISMS)
+                  for i, m in enumerate(mechanisms)]
     n_clones = check_int("n_clones", n_clones, 1)
     gamma = check_float("gamma", gamma)
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
-    iterations = check_int("iterations", iterations, 1)
+    iterations = check_int("iterations", iterations, 1, MAX_STEPS)
     n_envs = check_int("n_envs", n_envs, 1)
     lr = check_float("lr", lr, positive=True)
     sigma0, sigma1 = check_schedule("sigma", sigma)
     init_bid = check_float("init_bid", init_bid)
     n_snapshots = check_int("n_snapshots", n_snapshots, 1)
     time_limit = check_choice("time_limit", time_limit, TIME_LIMITS)
-
-    rng = np.random.default_rng(seed)
+    check_callback(callback)
     R, E, C = len(mechanisms), n_envs, n_clones
     S, A, T = mdp.n_states, mdp.n_actions, mdp.max_steps
+    for what, size in (
+            ("len(mechanisms) * n_envs * (max_steps + 1) * n_actions * n_clones",
+             R * E * (T + 1) * A * C),
+            ("iterations * len(mechanisms)", iterations * R),
+            ("min(n_snapshots, iterations) * len(mechanisms) * n_states * n_actions",
+             min(n_snapshots, iterations) * R * S * A)):
+        check_size(what, size)
+
+    rng = np.random.default_rng(check_seed(seed))
     mean = np.full((R, A, S), init_bid)
     mean_sq = np.zeros_like(mean)
     baseline = np.zeros_like(mean)

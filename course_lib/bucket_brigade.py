@@ -26,8 +26,17 @@ from typing import Any
 
 import numpy as np
 
+from .config import check_seed
 from .exercises import exercise
-from .validation import as_float_array, check_choice, check_finite, check_float, check_int
+from .validation import (
+    MAX_ELEMENTS,
+    as_float_array,
+    check_callback,
+    check_choice,
+    check_float,
+    check_int,
+    check_size,
+)
 
 ENVIRONMENT = "environment"  # pays rewards; supplies (and is paid for) each episode's first state
 TAX = "tax"  # collects taxes
@@ -52,17 +61,18 @@ class Transfer:
     kind: str
 
     def __post_init__(self) -> None:
-        for side in (self.payer, self.payee):
-            if not (side in EXTERNAL or (isinstance(side, (int, np.integer))
-                                         and not isinstance(side, bool) and side >= 0)):
-                raise ValueError(f"accounts are rule indices >= 0 or one of {EXTERNAL}, "
-                                 f"got {side!r}")
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        for name, side in (("payer", self.payer), ("payee", self.payee)):
+            if not ((isinstance(side, str) and side in EXTERNAL)
+                    or (isinstance(side, (int, np.integer)) and not isinstance(side, bool)
+                        and side >= 0)):
+                raise ValueError(f"{name}: accounts are rule indices >= 0 or one of "
+                                 f"{EXTERNAL}, got {side!r:.80}")
+        check_choice("kind", self.kind, KINDS)
         amount = check_float("amount", self.amount, non_negative=True)
         object.__setattr__(self, "amount", amount)
         if (self.payer == MINT) != (self.kind == "mint"):
-            raise ValueError("only the mint pays transfers of kind 'mint', and it pays no other")
+            raise ValueError("only the mint (payer 'mint') pays transfers of kind 'mint', and it "
+                             "pays no other")
         if self.payee == MINT:
             raise ValueError("nobody pays the mint: money can be created, not silently destroyed")
 
@@ -74,14 +84,15 @@ class Transfer:
 
 def _check_step_args(strengths: Any, eligible: Any, winner: Any, supplier: Any, reward: Any,
                      c_bid: Any, tax_rate: Any, pricing: Any = "first") -> dict[str, Any]:
-    s = check_finite(as_float_array(strengths, "strengths"), "strengths")
+    s = as_float_array(strengths, "strengths", finite=True)
     if s.ndim != 1 or (s < 0).any():
         raise ValueError(f"strengths must be a 1-D array of non-negative numbers, got {s}")
     if isinstance(eligible, (str, bytes)) or not hasattr(eligible, "__iter__"):
         raise TypeError(f"eligible must be a list of rule indices, got {eligible!r}")
     elig = [check_int("eligible rule", e, 0) for e in eligible]
     if not elig or max(elig) >= s.size or len(set(elig)) != len(elig):
-        raise ValueError(f"eligible must list distinct rule indices in [0, {s.size}), got {elig}")
+        raise ValueError(f"eligible must list distinct rule indices in [0, {s.size}) (rules of "
+                         f"strengths), got {elig}")
     winner = check_int("winner", winner, 0)
     if winner not in elig:
         raise ValueError(f"winner {winner} is not among the eligible rules {elig}")
@@ -130,7 +141,7 @@ def step_transfers(strengths: np.ndarray, eligible: list[int], winner: int, supp
 
 
 def _check_apply_args(strengths: Any, transfers: Any) -> dict[str, Any]:
-    s = check_finite(as_float_array(strengths, "strengths"), "strengths")
+    s = as_float_array(strengths, "strengths", finite=True)
     if s.ndim != 1:
         raise ValueError(f"strengths must be 1-D, got shape {s.shape}")
     if isinstance(transfers, (str, bytes)) or not hasattr(transfers, "__iter__"):
@@ -141,7 +152,8 @@ def _check_apply_args(strengths: Any, transfers: Any) -> dict[str, Any]:
             raise TypeError(f"transfers must be Transfer objects, got {type(t).__name__}")
         for side in (t.payer, t.payee):
             if side not in EXTERNAL and side >= s.size:
-                raise ValueError(f"transfer names rule {side}, but there are only {s.size} rules")
+                raise ValueError(f"transfer {t.payer!r} -> {t.payee!r} names rule {side} (as its "
+                                 f"payer or payee), but there are only {s.size} rules")
     return {"strengths": s, "transfers": transfers}
 
 
@@ -159,11 +171,11 @@ def apply_transfers(strengths: np.ndarray, transfers: list[Transfer]) -> np.ndar
 
 def _check_money_args(initial_strengths: Any, final_strengths: Any,
                       transfers: Any) -> dict[str, Any]:
-    start = check_finite(as_float_array(initial_strengths, "initial_strengths"),
-                         "initial_strengths")
-    end = check_finite(as_float_array(final_strengths, "final_strengths"), "final_strengths")
+    start = as_float_array(initial_strengths, "initial_strengths", finite=True)
+    end = as_float_array(final_strengths, "final_strengths", finite=True)
     if start.shape != end.shape or start.ndim != 1:
-        raise ValueError(f"initial and final strengths must be 1-D of the same shape, got "
+        raise ValueError(f"initial_strengths and final_strengths must be 1-D of the same shape, "
+                         f"got "
                          f"{start.shape} and {end.shape}")
     return {"initial_strengths": start, "final_strengths": end,
             "transfers": _check_apply_args(end, transfers)["transfers"]}
@@ -190,7 +202,8 @@ def _check_steady_args(n_stages: Any, reward: Any, c_bid: Any, tax_rate: Any) ->
     tax_rate = check_float("tax_rate", tax_rate, non_negative=True)
     if c_bid + tax_rate >= 1:
         raise ValueError("c_bid + tax_rate must be < 1")
-    return {"n_stages": check_int("n_stages", n_stages, 1), "reward": check_float("reward", reward),
+    return {"n_stages": check_int("n_stages", n_stages, 1, MAX_ELEMENTS),
+            "reward": check_float("reward", reward),
             "c_bid": c_bid, "tax_rate": tax_rate}
 
 
@@ -226,8 +239,7 @@ class Ledger:
     """
 
     def __init__(self, initial_strengths: Any) -> None:
-        start = check_finite(as_float_array(initial_strengths, "initial_strengths"),
-                             "initial_strengths")
+        start = as_float_array(initial_strengths, "initial_strengths", finite=True)
         if start.ndim != 1:
             raise ValueError("initial_strengths must be 1-D")
         self.initial = start.copy()
@@ -247,6 +259,8 @@ class Ledger:
     def pay(self, payer: int | str, payee: int | str, paid: float, received: float,
             kind: str = "bid") -> None:
         """Move money from payer to payee; ``paid`` and ``received`` must be equal."""
+        paid = check_float("paid", paid, non_negative=True)
+        received = check_float("received", received, non_negative=True)
         if not np.isclose(paid, received, rtol=0.0, atol=1e-12):
             raise ValueError(
                 f"payment would create money silently: {payer!r} pays {paid:g} but {payee!r} "
@@ -303,7 +317,7 @@ class ProductionLine:
 
     def act(self, stage: int, rule: int) -> tuple[int | None, float]:
         """Next stage (None when the episode ends) and external reward for ``rule`` acting."""
-        if rule not in self.eligible(stage):
+        if check_int("rule", rule, 0) not in self.eligible(stage):
             raise ValueError(f"rule {rule!r} does not work at stage {stage}")
         kind = RULE_KINDS[rule % 3]
         if kind == "assemble":
@@ -366,13 +380,15 @@ def run_bucket_brigade(
     if not isinstance(line, ProductionLine):
         raise TypeError(f"line must be a ProductionLine, got {type(line).__name__}")
     episodes = check_int("episodes", episodes, 1)
+    check_size("(episodes + 1) * n_rules", (episodes + 1) * line.n_rules)
     epsilon = check_float("epsilon", epsilon, non_negative=True)
     explore_fraction = check_float("explore_fraction", explore_fraction, non_negative=True)
     if epsilon > 1 or explore_fraction > 1:
         raise ValueError("epsilon and explore_fraction must lie in [0, 1]")
     initial_strength = check_float("initial_strength", initial_strength, positive=True)
     max_strength = check_float("max_strength", max_strength, positive=True)
-    rng = np.random.default_rng(seed)
+    check_callback(callback)
+    rng = np.random.default_rng(check_seed(seed))
     ledger = Ledger(np.full(line.n_rules, initial_strength))
     history = np.empty((episodes + 1, line.n_rules))
     history[0] = ledger.strengths

@@ -51,9 +51,12 @@ def resolve_quick(quick: bool | None) -> bool:
     return quick
 
 
-def check_seed(seed: Any) -> int:
-    """Seeds are non-negative Python or numpy integers."""
-    return check_int("seed", seed, 0)
+MAX_SEED = 2**64 - 1  # the largest seed torch.manual_seed takes
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """Seeds are non-negative Python or numpy integers, at most ``MAX_SEED``."""
+    return check_int(name, seed, 0, MAX_SEED)
 
 
 def torch_available() -> bool:

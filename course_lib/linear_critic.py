@@ -39,22 +39,30 @@ from typing import Any
 
 import numpy as np
 
-from .envs.wireless import WirelessGrid, neighbour_lists
+from .envs.wireless import WirelessGrid, check_grid, check_states_actions, neighbour_lists
 from .exercises import exercise
-from .validation import check_int, check_unit
+from .validation import (
+    as_float_array,
+    as_index_array,
+    check_finite,
+    check_int,
+    check_size,
+    check_unit,
+)
 
 
 class LinearCritic:
     """All users' linear truncated critics (see the module docstring)."""
 
     def __init__(self, grid: WirelessGrid, k: int) -> None:
-        if not isinstance(grid, WirelessGrid):
-            raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
-        self.grid = grid
-        self.k = check_int("k", k, 0)
+        self.grid = check_grid(grid)
+        # one feature per hop: a radius beyond the users would only add copies of "sends"
+        self.k = check_int("k", k, 0, grid.n_users)
+        n_codes = grid.n_states * grid.n_actions
+        check_size("n_users * n_states * n_actions * (1 + k)",
+                   grid.n_users * n_codes * (1 + self.k))
         self.members, self.hops = neighbour_lists(grid.access, self.k)
         self.n_features = 1 + self.k
-        n_codes = grid.n_states * grid.n_actions
         self.weights = np.zeros((grid.n_users * n_codes, self.n_features))
         self._at_hop = [self.hops == h for h in range(1, self.k + 1)]
         self._ap = grid.actions[..., 1].astype(np.int32)  # (n, A): access point, -1 waits
@@ -67,13 +75,14 @@ class LinearCritic:
     def rows(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Row of ``weights`` for every user's own code: (..., n) -> (..., n)."""
         g = self.grid
-        codes = np.asarray(states) * g.n_actions + np.asarray(actions)
+        states, actions = check_states_actions(g, states, actions)
+        codes = states * g.n_actions + actions
         return np.arange(g.n_users) * (g.n_states * g.n_actions) + codes
 
     def features(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """x_i for every user: states and actions (..., n) -> (..., n, n_features) float32."""
         g = self.grid
-        states, actions = np.asarray(states), np.asarray(actions)
+        states, actions = check_states_actions(g, states, actions)
         x = np.ones(states.shape + (self.n_features,), np.float32)
         if self.k == 0:
             return x
@@ -119,28 +128,24 @@ class LinearCritic:
 
 def _check_linear_td_args(weights: Any, index: Any, features: Any, rewards: Any,
                           next_values: Any, gamma: Any, lr: Any) -> dict[str, Any]:
-    w = np.asarray(weights, dtype=float)
+    w = as_float_array(weights, "weights", finite=True)
     if w.ndim != 2:
         raise ValueError(f"weights must be a 2-D array (rows, features), got shape {w.shape}")
-    idx = np.asarray(index)
-    if idx.ndim != 1 or not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
-        raise ValueError(f"index must be a 1-D integer array, got {idx.dtype} {idx.shape}")
+    idx = as_index_array(index, "index", len(w), meaning=" (they point at rows of weights)")
+    if idx.ndim != 1:
+        raise ValueError(f"index must be a 1-D integer array, got shape {idx.shape}")
     idx = idx.astype(np.int64)
-    if len(idx) and (idx.min() < 0 or idx.max() >= len(w)):
-        raise ValueError(f"index must point at rows of weights (0..{len(w) - 1})")
-    x = np.asarray(features)
-    if x.dtype.kind not in "f":  # float32 features stay float32 (big batches)
-        x = x.astype(float)
+    # float32 features stay float32 (big batches)
+    x = features if isinstance(features, np.ndarray) and features.dtype.kind == "f" else \
+        as_float_array(features, "features")
+    check_finite(x, "features")
     if x.shape != (len(idx), w.shape[1]):
         raise ValueError(f"features must have shape (samples, {w.shape[1]}) = "
                          f"({len(idx)}, {w.shape[1]}), got {x.shape}")
-    r = np.asarray(rewards, dtype=float)
-    nxt = np.asarray(next_values, dtype=float)
+    r = as_float_array(rewards, "rewards", finite=True)
+    nxt = as_float_array(next_values, "next_values", finite=True)
     if r.shape != idx.shape or nxt.shape != idx.shape:
         raise ValueError("index, rewards and next_values must have one entry per sample")
-    for name, arr in (("weights", w), ("features", x), ("rewards", r), ("next_values", nxt)):
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} must be finite (no NaN or inf)")
     return {"weights": w, "index": idx, "features": x, "rewards": r, "next_values": nxt,
             "gamma": check_unit("gamma", gamma), "lr": check_unit("lr", lr, positive=True)}
 

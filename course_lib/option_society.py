@@ -27,10 +27,16 @@ from torch import nn
 from .exercises import exercise
 from .options import OptionEnv
 from .ppo import ActorCritic, PPOConfig, Rollout, TrainingLog, make_optimizer, ppo_update
-from .society import check_auction_pair, society_auction, top_two  # noqa: F401 (top_two: 4.3)
-from .validation import as_float_array, check_int
+from .society import (  # noqa: F401 (top_two: 4.3)
+    check_auction_pair,
+    check_bid_table,
+    society_auction,
+    top_two,
+)
+from .validation import as_float_array, as_index_array, check_int
 
 BID_EPS = 1e-4  # bids are kept inside (0, 1) so that their Beta log-probability is finite
+MAX_PRIMITIVES = 1_024  # networks in one society (each primitive has its own)
 
 
 # --------------------------------------------------------------------------------------
@@ -42,16 +48,13 @@ def _check_option_utility_args(rewards: Any, durations: Any, gamma: Any, bids: A
                                next_bids: Any, next_exists: Any) -> dict[str, Any]:
     checked = check_auction_pair(bids, next_bids, next_exists, gamma)
     batch = checked["bids"].shape[:-1]
-    r = as_float_array(rewards, "rewards")
+    r = as_float_array(rewards, "rewards", finite=True)
     if r.ndim != len(batch) + 1 or r.shape[:-1] != batch or r.shape[-1] < 1:
         raise ValueError(f"rewards must have shape {batch} + (max_duration,), got {r.shape}")
-    if not np.isfinite(r).all():
-        raise ValueError("rewards must be finite")
-    d = np.asarray(durations)
-    if d.shape != batch or not np.issubdtype(d.dtype, np.integer):
+    d = as_index_array(durations, "durations", r.shape[-1] + 1, minimum=1,
+                       meaning=" (at most the rewards' last axis)")
+    if d.shape != batch:
         raise TypeError(f"durations must be integers of shape {batch}, got {d.dtype} {d.shape}")
-    if (d < 1).any() or (d > r.shape[-1]).any():
-        raise ValueError(f"durations must lie in 1..{r.shape[-1]} (the rewards' last axis)")
     return {"rewards": r, "durations": d, **checked}
 
 
@@ -103,7 +106,7 @@ class OptionSociety(nn.Module):
                  hidden: tuple[int, ...] = (16,),
                  image_shape: tuple[int, int, int] | None = None) -> None:
         super().__init__()
-        self.n_primitives = check_int("n_primitives", n_primitives, 1)
+        self.n_primitives = check_int("n_primitives", n_primitives, 1, MAX_PRIMITIVES)
         self.n_clones = check_int("n_clones", n_clones, 1)
         # One network per primitive (its own CNN when observations are images), shared by
         # that primitive's clones only.
@@ -175,7 +178,15 @@ def run_society_episode(society: OptionSociety, env: OptionEnv, seed: int | None
 def clone_utilities(bids: np.ndarray, utility: np.ndarray) -> np.ndarray:
     """Spread each auction's winner's utility over its clones: (M, P, C) with ``utility[m]``
     at the highest bid of auction m and 0 for every other clone (losers earn nothing)."""
+    bids = check_bid_table(bids, "bids")
+    if bids.ndim != 3 or bids.shape[1] < 1:
+        raise ValueError(f"bids must have shape (auctions, n_primitives, n_clones), got "
+                         f"{bids.shape}")
     M, P, C = bids.shape
+    utility = as_float_array(utility, "utility", finite=True)
+    if utility.shape != (M,):
+        raise ValueError(f"utility must have shape ({M},), one per auction, got "
+                         f"{utility.shape}")
     out = np.zeros((M, P * C))
     np.put_along_axis(out, np.argmax(bids.reshape(M, P * C), -1)[:, None], utility[:, None], -1)
     return out.reshape(M, P, C)

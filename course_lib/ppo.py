@@ -28,7 +28,15 @@ from torch import nn
 from torch.distributions import Beta, Categorical, Distribution
 
 from .exercises import exercise
-from .validation import as_float_array, check_finite, check_float, check_int
+from .validation import (
+    MAX_STEPS,
+    as_float_array,
+    check_finite,
+    check_float,
+    check_int,
+    check_layers,
+    check_size,
+)
 
 
 @dataclass
@@ -61,16 +69,22 @@ class PPOConfig:
             check_float(name, getattr(self, name), non_negative=True)
         for name in ("n_envs", "n_steps", "epochs", "minibatches"):
             check_int(name, getattr(self, name), 1)
-        if isinstance(self.hidden, (int, str)) or not all(
+        check_size("n_envs * n_steps", self.n_envs * self.n_steps)  # the rollout's length
+        check_size("epochs * minibatches", self.epochs * self.minibatches, MAX_STEPS,
+                   "MAX_STEPS", "updates")
+        if not isinstance(self.hidden, (tuple, list)) or not all(
                 isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
-            raise TypeError(f"hidden must be a tuple of positive layer sizes, got {self.hidden!r}")
+            raise TypeError(f"hidden must be a tuple of positive layer sizes, got "
+                            f"{self.hidden!r:.80}")
+        check_layers("hidden", self.hidden)
         if (self.n_envs * self.n_steps) % self.minibatches:
             raise ValueError("n_envs * n_steps must be divisible by minibatches")
-        if self.optimizer not in OPTIMIZERS:
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got "
-                             f"{self.optimizer!r}")
+                             f"{self.optimizer!r:.80}")
         if self.image_shape is not None:
             self.image_shape = check_image_shape(self.image_shape)
+            check_size("image_shape height * width * channels", int(np.prod(self.image_shape)))
 
 
 OPTIMIZERS = ("adam", "sgd")
@@ -139,23 +153,28 @@ class ActorCritic(nn.Module):
                  hidden: Sequence[int] = (64,),
                  image_shape: tuple[int, int, int] | None = None) -> None:
         super().__init__()
-        if kind not in ("categorical", "beta"):
-            raise ValueError(f"kind must be 'categorical' or 'beta', got {kind!r}")
+        if not isinstance(kind, str) or kind not in ("categorical", "beta"):
+            raise ValueError(f"kind must be 'categorical' or 'beta', got {kind!r:.80}")
         self.kind = kind
         obs_dim = check_int("obs_dim", obs_dim, 1)
         n_outputs = check_int("n_outputs", n_outputs, 1)
+        if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+            raise TypeError(f"hidden must be a sequence of layer sizes, got {hidden!r:.80}")
+        hidden = [check_int("hidden size", size, 1) for size in hidden]
         layers: list[nn.Module] = []
         width = obs_dim
         if image_shape is not None:
-            encoder = ImageEncoder(image_shape)
-            if int(np.prod(encoder.image_shape)) != obs_dim:
-                raise ValueError(f"image_shape {encoder.image_shape} holds "
-                                 f"{int(np.prod(encoder.image_shape))} numbers, but obs_dim "
-                                 f"is {obs_dim}")
+            shape = check_image_shape(image_shape)
+            if int(np.prod(shape)) != obs_dim:
+                raise ValueError(f"image_shape {shape} holds {int(np.prod(shape))} numbers, "
+                                 f"but obs_dim is {obs_dim}")
+            encoder = ImageEncoder(shape)
             layers.append(encoder)
             width = encoder.out_features
+        # every weight before any is allocated: obs_dim (or the image) -> hidden -> heads
+        check_layers("(obs_dim, *hidden, n_outputs)", [width, *hidden, n_outputs + 1])
         for size in hidden:
-            layers += [nn.Linear(width, check_int("hidden size", size, 1)), nn.Tanh()]
+            layers += [nn.Linear(width, size), nn.Tanh()]
             width = size
         self.torso = nn.Sequential(*layers)
         self.policy = nn.Linear(width, n_outputs if kind == "categorical" else 2)

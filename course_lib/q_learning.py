@@ -13,31 +13,43 @@ from typing import Any
 
 import numpy as np
 
+from .config import check_seed
 from .exercises import exercise
-from .validation import as_float_array, check_finite, check_float, check_int, check_tabular_mdp
+from .validation import (
+    MAX_STEPS,
+    as_bool_array,
+    as_float_array,
+    as_index_array,
+    check_callback,
+    check_float,
+    check_int,
+    check_size,
+    check_tabular_mdp,
+)
 
 
 def _check_update_args(q: Any, states: Any, actions: Any, rewards: Any, next_states: Any,
                        next_exists: Any, alpha: Any, gamma: Any) -> dict[str, Any]:
-    table = check_finite(as_float_array(q, "q"), "q")
-    if table.ndim != 2:
-        raise ValueError(f"q must have shape (n_states, n_actions), got {table.shape}")
+    table = as_float_array(q, "q", finite=True)
+    if table.ndim != 2 or 0 in table.shape:
+        raise ValueError(f"q must have shape (n_states, n_actions), both >= 1, got "
+                         f"{table.shape}")
     out: dict[str, Any] = {"q": table}
-    shape = np.shape(states)
+    shape: tuple[int, ...] | None = None
     for name, value, upper in (("states", states, table.shape[0]),
                                ("actions", actions, table.shape[1]),
                                ("next_states", next_states, table.shape[0])):
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "iu" or arr.ndim != 1 or arr.shape != shape:
-            raise ValueError(f"{name} must be a 1-D integer array of shape {shape}")
-        if arr.size and (arr.min() < 0 or arr.max() >= upper):
-            raise ValueError(f"{name} must lie in [0, {upper})")
+        arr = as_index_array(value, name, upper)
+        shape = arr.shape if shape is None else shape
+        if arr.ndim != 1 or arr.shape != shape:
+            raise ValueError(f"{name} must be a 1-D integer array of shape {shape} (that of "
+                             f"states), got {arr.shape}")
         out[name] = arr
-    out["rewards"] = check_finite(as_float_array(rewards, "rewards"), "rewards")
-    exists = np.asarray(next_exists)
-    if out["rewards"].shape != shape or exists.shape != shape or exists.dtype != bool:
-        raise ValueError(f"rewards (floats) and next_exists (booleans) must have shape {shape}")
-    out["next_exists"] = exists
+    out["rewards"] = as_float_array(rewards, "rewards", finite=True)
+    if out["rewards"].shape != shape:
+        raise ValueError(f"rewards (floats) must have shape {shape}, got "
+                         f"{out['rewards'].shape}")
+    out["next_exists"] = as_bool_array(next_exists, "next_exists", shape, zero_one=False)
     out["alpha"] = check_float("alpha", alpha, positive=True)
     out["gamma"] = check_float("gamma", gamma, non_negative=True)
     if out["alpha"] > 1 or out["gamma"] > 1:
@@ -102,15 +114,18 @@ def run_q_learning(
     limit is not a terminal state, so the update bootstraps from the state reached then.
     """
     check_tabular_mdp(mdp)
-    env_steps = check_int("env_steps", env_steps, 1)
+    env_steps = check_int("env_steps", env_steps, 1, MAX_STEPS)
     n_runs = check_int("n_runs", n_runs, 1)
     n_envs = check_int("n_envs", n_envs, 1)
+    check_size("n_runs * n_envs", n_runs * n_envs)
+    check_size("n_runs * n_states * n_actions", n_runs * mdp.n_states * mdp.n_actions)
     epsilon = check_float("epsilon", epsilon, non_negative=True)
     alpha = check_float("alpha", alpha, positive=True)
     gamma = check_float("gamma", gamma, non_negative=True)
     if epsilon > 1 or alpha > 1 or gamma > 1:
         raise ValueError("epsilon must lie in [0, 1], alpha in (0, 1] and gamma in [0, 1]")
-    rng = np.random.default_rng(seed)
+    check_callback(callback)
+    rng = np.random.default_rng(check_seed(seed))
     S, A = mdp.n_states, mdp.n_actions
     tables = np.zeros((n_runs, S, A))
     used = finished = 0

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .exercises import exercise
-from .validation import as_float_array, check_choice, check_float
+from .validation import as_bool_array, as_float_array, check_choice, check_unit
 
 MECHANISMS = ("bb", "v", "ccv", "env")
 
@@ -43,12 +43,11 @@ def check_society_mechanism(mechanism: Any) -> str:
 
 
 def check_bid_table(x: Any, name: str, min_bidders: int = 1) -> np.ndarray:
-    arr = as_float_array(x, name)
+    """Finite bids of shape (..., n_bidders), n_bidders >= ``min_bidders``, as floats."""
+    arr = as_float_array(x, name, finite=True)
     if arr.ndim < 1 or arr.shape[-1] < min_bidders:
         raise ValueError(f"{name} must have shape (..., n_bidders) with n_bidders >= "
                          f"{min_bidders}, got {arr.shape}")
-    if np.isnan(arr).any() or np.isinf(arr).any():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
     return arr
 
 
@@ -63,29 +62,28 @@ def check_auction_pair(bids: Any, next_bids: Any, next_exists: Any, gamma: Any
     if next_arr.shape[:-1] != batch:
         raise ValueError(f"next_bids must have batch shape {batch} like bids, got "
                          f"{next_arr.shape[:-1]}")
-    exists = np.asarray(next_exists)
-    if exists.dtype != bool or exists.shape != batch:
-        raise ValueError(f"next_exists must be booleans of shape {batch}, got {exists.dtype} "
-                         f"{exists.shape}")
-    gamma = check_float("gamma", gamma)
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
-    return {"bids": bids_arr, "next_bids": next_arr, "next_exists": exists, "gamma": gamma}
+    exists = as_bool_array(next_exists, "next_exists", zero_one=False)
+    if exists.shape != batch:
+        raise ValueError(f"next_exists must have shape {batch}, the batch shape of bids and "
+                         f"next_bids, got {exists.shape}")
+    return {"bids": bids_arr, "next_bids": next_arr, "next_exists": exists,
+            "gamma": check_unit("gamma", gamma)}
 
 
 def _check_utility_args(mechanism: Any, rewards: Any, gamma: Any, bids: Any, next_bids: Any,
                         next_exists: Any) -> dict[str, Any]:
     checked = check_auction_pair(bids, next_bids, next_exists, gamma)
     batch = checked["bids"].shape[:-1]
-    rewards_arr = as_float_array(rewards, "rewards")
-    if rewards_arr.shape != batch or not np.isfinite(rewards_arr).all():
-        raise ValueError(f"rewards must be finite with shape {batch}, got {rewards_arr.shape}")
+    rewards_arr = as_float_array(rewards, "rewards", finite=True)
+    if rewards_arr.shape != batch:
+        raise ValueError(f"rewards must have shape {batch}, got {rewards_arr.shape}")
     return {"mechanism": check_society_mechanism(mechanism), "rewards": rewards_arr,
             **checked}
 
 
 def top_two(bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Highest and second-highest entry along the last axis (second is 0 for one bidder)."""
+    bids = check_bid_table(bids, "bids")
     if bids.shape[-1] == 1:
         return bids[..., 0], np.zeros(bids.shape[:-1])
     part = np.partition(bids, bids.shape[-1] - 2, axis=-1)
@@ -129,8 +127,9 @@ def winner_utility(mechanism: str, rewards: np.ndarray, gamma: float, bids: np.n
 
 def _check_auction_args(bids: Any) -> dict[str, np.ndarray]:
     arr = check_bid_table(bids, "bids")
-    if arr.ndim < 2:
-        raise ValueError(f"bids must have shape (..., n_primitives, n_clones), got {arr.shape}")
+    if arr.ndim < 2 or arr.size == 0:
+        raise ValueError(f"bids must have shape (..., n_primitives, n_clones), with at least "
+                         f"one auction, primitive and clone, got {arr.shape}")
     return {"bids": arr}
 
 
@@ -192,13 +191,12 @@ def money_created(mechanism: str, gamma: float, next_bids: np.ndarray,
     np.ndarray, shape (...)
     """
     check_society_mechanism(mechanism)
-    gamma = check_float("gamma", gamma)
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    gamma = check_unit("gamma", gamma)
     next_bids = check_bid_table(next_bids, "next_bids")
-    next_exists = np.asarray(next_exists)
-    if next_exists.dtype != bool or next_exists.shape != next_bids.shape[:-1]:
-        raise ValueError(f"next_exists must be booleans of shape {next_bids.shape[:-1]}")
+    next_exists = as_bool_array(next_exists, "next_exists", zero_one=False)
+    if next_exists.shape != next_bids.shape[:-1]:
+        raise ValueError(f"next_exists must have shape {next_bids.shape[:-1]}, the batch shape "
+                         f"of next_bids, got {next_exists.shape}")
     if mechanism != "v":
         return np.zeros(np.shape(next_exists))
     first, second = top_two(next_bids)

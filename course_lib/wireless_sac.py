@@ -43,9 +43,14 @@ from typing import Any
 
 import numpy as np
 
+from .config import check_seed
 from .envs.wireless import (
+    MAX_USERS,
     WirelessGrid,
     WirelessNetwork,
+    check_copies,
+    check_grid,
+    check_states_actions,
     discounted_return,
     neighbour_lists,
     neighbourhoods,
@@ -53,7 +58,17 @@ from .envs.wireless import (
 )
 from .exercises import exercise
 from .linear_critic import LinearCritic
-from .validation import check_float, check_int, check_unit
+from .validation import (
+    as_bool_array,
+    as_float_array,
+    as_index_array,
+    check_callback,
+    check_float,
+    check_int,
+    check_rng,
+    check_size,
+    check_unit,
+)
 
 # --------------------------------------------------------------------------------------
 # The truncated critic: a table over the configurations of each k-hop neighbourhood
@@ -70,12 +85,10 @@ class TruncatedCritic:
     """
 
     def __init__(self, grid: WirelessGrid, k: int, seed: int = 0) -> None:
-        if not isinstance(grid, WirelessGrid):
-            raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
-        self.grid = grid
+        self.grid = check_grid(grid)
         self.k = check_int("k", k, 0)
         self.members = neighbourhoods(grid.access, self.k)  # (n, n) bool
-        rng = np.random.default_rng(check_int("seed", seed, 0))
+        rng = np.random.default_rng(check_seed(seed))
         n = grid.n_users
         odd = rng.integers(0, 2**62, (n, n + 1), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self._offset = odd[:, n]
@@ -86,8 +99,9 @@ class TruncatedCritic:
     def hash(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
         """Keys (..., n) of every user's neighbourhood configuration, from states (local
         state indices) and actions of shape (..., n)."""
-        codes = (np.asarray(states, np.uint64) * np.uint64(self.grid.n_actions)
-                 + np.asarray(actions, np.uint64) + np.uint64(1))
+        states, actions = check_states_actions(self.grid, states, actions)
+        codes = (states.astype(np.uint64) * np.uint64(self.grid.n_actions)
+                 + actions.astype(np.uint64) + np.uint64(1))
         with np.errstate(over="ignore"):
             return codes @ self._mult.T + self._offset
 
@@ -141,16 +155,14 @@ class TruncatedCritic:
 
 def _check_td_args(values: Any, index: Any, rewards: Any, next_values: Any, gamma: Any,
                    lr: Any) -> dict[str, Any]:
-    v = np.asarray(values, dtype=float)
+    v = as_float_array(values, "values", finite=True)
     if v.ndim != 1:
         raise ValueError(f"values must be a 1-D table, got shape {v.shape}")
-    idx = np.asarray(index)
-    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError(f"index must be a 1-D integer array, got {idx.dtype} {idx.shape}")
-    if len(idx) and (idx.min() < 0 or idx.max() >= len(v)):
-        raise ValueError(f"index must point into the table (0..{len(v) - 1})")
-    r = np.asarray(rewards, dtype=float)
-    nxt = np.asarray(next_values, dtype=float)
+    idx = as_index_array(index, "index", len(v), meaning=" (they point into the table)")
+    if idx.ndim != 1:
+        raise ValueError(f"index must be a 1-D integer array, got shape {idx.shape}")
+    r = as_float_array(rewards, "rewards", finite=True)
+    nxt = as_float_array(next_values, "next_values", finite=True)
     if r.shape != idx.shape or nxt.shape != idx.shape:
         raise ValueError("index, rewards and next_values must have one entry per sample")
     gamma = check_unit("gamma", gamma)
@@ -192,9 +204,36 @@ def td_update(values: np.ndarray, index: np.ndarray, rewards: np.ndarray,
 # --------------------------------------------------------------------------------------
 
 
+def check_policies(probs: Any, grid: WirelessGrid | None = None) -> np.ndarray:
+    """Every user's policy, ``probs`` (n_users, n_states, n_actions) (``policy_probs`` makes
+    them): probabilities, each (user, state) row summing to 1; of the grid's shape if given."""
+    p = as_float_array(probs, "probs", finite=True)
+    if p.ndim != 3 or 0 in p.shape:
+        raise ValueError(f"probs must have shape (n_users, n_states, n_actions) "
+                         f"(policy_probs), got {p.shape}")
+    if grid is not None and p.shape != (grid.n_users, grid.n_states, grid.n_actions):
+        raise ValueError(f"probs must be policies of shape ({grid.n_users}, {grid.n_states}, "
+                         f"{grid.n_actions}) for this grid (policy_probs), got {p.shape}")
+    if (p < 0).any() or not np.allclose(p.sum(-1), 1.0, rtol=0.0, atol=1e-6):
+        raise ValueError("probs must hold probabilities, every (user, state) row summing to 1 "
+                         "(policy_probs)")
+    return p
+
+
 def policy_probs(logits: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Softmax over each user's valid actions: logits (n, S, A) -> probabilities, 0 where an
     action is not available."""
+    logits = as_float_array(logits, "logits", finite=True)
+    if logits.ndim != 3:
+        raise ValueError(f"logits must have shape (n_users, n_states, n_actions), got "
+                         f"{logits.shape}")
+    n, _, n_actions = logits.shape
+    valid = as_bool_array(valid, "valid")
+    if valid.shape != (n, n_actions):
+        raise ValueError(f"valid must have shape ({n}, {n_actions}), (n_users, n_actions) of "
+                         f"logits, got {valid.shape}")
+    if not valid.any(-1).all():
+        raise ValueError("valid must allow every user at least one action")
     z = np.where(valid[:, None, :], logits, -np.inf)
     z = z - z.max(-1, keepdims=True)
     e = np.exp(z)
@@ -204,7 +243,12 @@ def policy_probs(logits: np.ndarray, valid: np.ndarray) -> np.ndarray:
 def sample_actions(probs: np.ndarray, states: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
     """Draw every user's action: probs (n, S, A), states (B, n) -> actions (B, n)."""
+    probs = check_policies(probs)
     n = probs.shape[0]
+    states = as_index_array(states, "states", probs.shape[1])
+    if states.ndim != 2 or states.shape[1] != n:
+        raise ValueError(f"states must have shape (copies, {n}), got {states.shape}")
+    check_rng(rng)
     cumulative = np.cumsum(probs, -1)[np.arange(n), states]  # (B, n, A)
     u = rng.random(states.shape)[..., None]
     return np.minimum((u >= cumulative).sum(-1), probs.shape[-1] - 1)
@@ -212,17 +256,13 @@ def sample_actions(probs: np.ndarray, states: np.ndarray,
 
 def _check_gradient_args(probs: Any, states: Any, actions: Any, weights: Any
                          ) -> dict[str, Any]:
-    p = np.asarray(probs, dtype=float)
-    if p.ndim != 3:
-        raise ValueError(f"probs must have shape (n_users, n_states, n_actions), got {p.shape}")
-    s, a, w = np.asarray(states), np.asarray(actions), np.asarray(weights, dtype=float)
+    p = check_policies(probs)
+    s = as_index_array(states, "states", p.shape[1])
+    a = as_index_array(actions, "actions", p.shape[2])
+    w = as_float_array(weights, "weights", finite=True)
     if s.ndim != 3 or s.shape[-1] != p.shape[0] or a.shape != s.shape or w.shape != s.shape:
         raise ValueError(f"states, actions and weights must share a shape (episodes, steps, "
                          f"{p.shape[0]}), got {s.shape}, {a.shape}, {w.shape}")
-    for name, x, limit in (("states", s, p.shape[1]), ("actions", a, p.shape[2])):
-        if not np.issubdtype(x.dtype, np.integer) or (x.size and (x.min() < 0
-                                                                  or x.max() >= limit)):
-            raise ValueError(f"{name} must be integer indices in 0..{limit - 1}")
     return {"probs": p, "states": s, "actions": a, "weights": w}
 
 
@@ -284,16 +324,14 @@ class SACConfig:
     eval_episodes: int = 2_000
 
     def __post_init__(self) -> None:
-        check_int("k", self.k, 0)
+        check_int("k", self.k, 0, MAX_USERS)  # no hop radius reaches further than the users
         if not isinstance(self.baseline, bool):
-            raise TypeError(f"baseline must be True or False, got {self.baseline!r}")
-        if self.critic not in CRITICS:
-            raise ValueError(f"critic must be one of {CRITICS}, got {self.critic!r}")
-        for name in ("episodes", "batch", "eval_every", "eval_episodes"):
-            check_int(name, getattr(self, name), 1)
-        for name, limit in (("episodes", 10**8), ("batch", 10**5), ("eval_episodes", 10**6)):
-            if getattr(self, name) > limit:
-                raise ValueError(f"{name} must be at most {limit:,}, got {getattr(self, name):,}")
+            raise TypeError(f"baseline must be True or False, got {self.baseline!r:.80}")
+        if not isinstance(self.critic, str) or self.critic not in CRITICS:
+            raise ValueError(f"critic must be one of {CRITICS}, got {self.critic!r:.80}")
+        for name, limit in (("episodes", 10**8), ("batch", 10**5), ("eval_every", 10**8),
+                            ("eval_episodes", 10**6)):
+            check_int(name, getattr(self, name), 1, limit)
         check_unit("critic_lr", self.critic_lr, positive=True)
         check_float("actor_lr", self.actor_lr, positive=True)
         check_unit("link_prob", self.link_prob)
@@ -372,13 +410,14 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
     weight carries a further 1/n, as the gradient of the *average* return over users; we
     take the gradient of the total instead (``actor_lr`` = their step / n), so that the same
     step works on 24 users and on 6,144."""
-    if not isinstance(grid, WirelessGrid):
-        raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+    check_grid(grid)
     cfg = cfg or SACConfig()
     if not isinstance(cfg, SACConfig):
         raise TypeError(f"cfg must be a SACConfig, got {type(cfg).__name__}")
-    seed = check_int("seed", seed, 0)
+    seed = check_seed(seed)
+    check_callback(callback)
     n, T = grid.n_users, grid.horizon
+    check_size("cfg.batch * (horizon + 1) * n_users", cfg.batch * (T + 1) * n)
     critic = (TruncatedCritic(grid, cfg.k, seed) if cfg.critic == "tabular"
               else LinearCritic(grid, cfg.k))
     near = _membership(grid, cfg.k)
@@ -433,16 +472,16 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
 
 def _check_sensitivity_args(q_base: Any, q_perturbed: Any, hops: Any,
                             max_hops: Any) -> dict[str, Any]:
-    a = np.asarray(q_base, dtype=float)
-    b = np.asarray(q_perturbed, dtype=float)
-    h = np.asarray(hops)
+    a = as_float_array(q_base, "q_base", finite=True)
+    b = as_float_array(q_perturbed, "q_perturbed", finite=True)
+    h = as_index_array(hops, "hops", minimum=None)
     if a.shape != b.shape or h.shape != a.shape or a.ndim != 1:
         raise ValueError(f"q_base, q_perturbed and hops must be 1-D arrays of one shape, got "
                          f"{a.shape}, {b.shape}, {h.shape}")
-    if not np.issubdtype(h.dtype, np.integer):
-        raise ValueError(f"hops must be integers, got {h.dtype}")
-    return {"q_base": a, "q_perturbed": b, "hops": h,
-            "max_hops": check_int("max_hops", max_hops, 1)}
+    # distances between two users of a network of at most MAX_USERS users
+    as_index_array(h, "hops", MAX_USERS, minimum=1, meaning=" (distances to other users)")
+    max_hops = check_int("max_hops", max_hops, 1, MAX_USERS)
+    return {"q_base": a, "q_perturbed": b, "hops": h, "max_hops": max_hops}
 
 
 @exercise("6.5", title="Sensitivity by hop distance (one user at a time)",
@@ -453,7 +492,8 @@ def sensitivity_by_hop(q_base: np.ndarray, q_perturbed: np.ndarray, hops: np.nda
 
     Sample m compares user i's Q-value estimate before (``q_base[m]``) and after
     (``q_perturbed[m]``) the state and action of another user j were replaced;
-    ``hops[m]`` is the hop distance between i and j.
+    ``hops[m]`` is the hop distance between i and j (at least 1; samples farther than
+    ``max_hops`` are ignored).
 
     Returns
     -------
@@ -473,17 +513,33 @@ def rollout_q(grid: WirelessGrid, probs: np.ndarray, queues: np.ndarray,
     sample of Q_i(s, a) per copy, (B, n). Calls with the same ``seed`` and batch size share
     their random numbers (common random numbers), so two starts that differ in one user
     differ in their returns only where that difference spread."""
+    probs = check_policies(probs, check_grid(grid))
+    queues = as_bool_array(queues, "queues")
+    if queues.ndim != 3 or queues.shape[1:] != (grid.n_users, grid.deadline) or \
+            not len(queues):
+        raise ValueError(f"queues must have shape (copies, {grid.n_users}, {grid.deadline}), "
+                         f"got {queues.shape}")
     env = WirelessNetwork(grid, len(queues), link_prob, seed)
     env.reset()
     env.queues[:] = queues
+    a = env.check_actions(actions)
     rng = np.random.default_rng(seed + 1)
-    total = np.zeros(actions.shape)
-    a = actions
+    total = np.zeros(a.shape)
     for t in range(grid.horizon):
         q, rewards, _ = env.step(a)
         total += grid.gamma ** t * rewards
         a = sample_actions(probs, state_index(q), rng)
     return total
+
+
+def _check_measurement(grid: Any, probs: Any, starts: Any, rollouts: Any, seed: Any
+                       ) -> tuple[np.ndarray, int, int, np.random.Generator]:
+    """The arguments that ``measure_mu_decay`` and ``measure_mu_k`` share, checked."""
+    probs = check_policies(probs, check_grid(grid))
+    starts = check_int("starts", starts, 1)
+    rollouts = check_int("rollouts", rollouts, 1)
+    check_copies("starts * rollouts", starts * rollouts, grid)
+    return probs, starts, rollouts, np.random.default_rng(check_seed(seed))
 
 
 def measure_mu_decay(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
@@ -496,9 +552,7 @@ def measure_mu_decay(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
     slot with probability 1/2, actions uniform over the valid ones) and one user j to
     perturb; Q is averaged over ``rollouts`` rollouts with common random numbers.
     """
-    starts = check_int("starts", starts, 1)
-    rollouts = check_int("rollouts", rollouts, 1)
-    rng = np.random.default_rng(check_int("seed", seed, 0))
+    probs, starts, rollouts, rng = _check_measurement(grid, probs, starts, rollouts, seed)
     n, d = grid.n_users, grid.deadline
     valid = [np.flatnonzero(grid.valid[i]) for i in range(n)]
 
@@ -547,17 +601,8 @@ def measure_mu_k(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
     """
     from .envs.wireless import hop_distances
 
-    if not isinstance(grid, WirelessGrid):
-        raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
-    probs = np.asarray(probs, dtype=float)
-    if probs.shape != (grid.n_users, grid.n_states, grid.n_actions) or \
-            not np.isfinite(probs).all():
-        raise ValueError(f"probs must be finite policies of shape ({grid.n_users}, "
-                         f"{grid.n_states}, {grid.n_actions}) (policy_probs), got {probs.shape}")
-    starts = check_int("starts", starts, 1)
-    rollouts = check_int("rollouts", rollouts, 1)
+    probs, starts, rollouts, rng = _check_measurement(grid, probs, starts, rollouts, seed)
     quantile = check_unit("quantile", quantile)
-    rng = np.random.default_rng(check_int("seed", seed, 0))
     n, d = grid.n_users, grid.deadline
     valid = [np.flatnonzero(grid.valid[i]) for i in range(n)]
 
@@ -585,7 +630,10 @@ def measure_mu_k(grid: WirelessGrid, probs: np.ndarray, starts: int = 200,
 
 def summarize_mu_k(gaps: np.ndarray, quantile: float = 0.95) -> dict[str, Any]:
     """max, ``quantile`` and mean over starts of |Delta Q_i| (gaps: (K, starts)), per k."""
-    gaps = np.asarray(gaps, dtype=float)
+    gaps = as_float_array(gaps, "gaps", finite=True)
+    if gaps.ndim != 2 or gaps.shape[1] < 1:
+        raise ValueError(f"gaps must have shape (K, starts) with starts >= 1, got {gaps.shape}")
+    quantile = check_unit("quantile", quantile)
     return {"k": list(range(len(gaps))), "max": gaps.max(1).tolist(),
             "quantile": np.quantile(gaps, quantile, axis=1).tolist(),
             "mean": gaps.mean(1).tolist(), "gaps": gaps}
@@ -606,6 +654,7 @@ class EpisodeReplay:
 def replay_episode(grid: WirelessGrid, probs: np.ndarray, seed: int = 0,
                    link_prob: float = 0.0) -> EpisodeReplay:
     """Play one episode with the policies ``probs`` (n, S, A) and record every step."""
+    probs = check_policies(probs, check_grid(grid))
     env = WirelessNetwork(grid, 1, link_prob, seed)
     rng = np.random.default_rng(seed + 1)
     queues = [env.reset()[0]]

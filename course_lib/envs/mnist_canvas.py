@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ..exercises import exercise
-from ..validation import check_int
+from ..validation import as_float_array, as_index_array, check_int, check_size
 
 CANVAS = 64
 DIGIT = 28
@@ -82,6 +82,7 @@ def _check_canvas_args(images: Any, size: Any = CANVAS) -> dict[str, Any]:
         raise ValueError(f"images must be 28 x 28 MNIST digits, shape (N, 28, 28), got "
                          f"{tuple(x.shape)}")
     size = check_int("size", size, DIGIT)
+    check_size("max(len(images), 1) * size**2", max(x.shape[0], 1) * size**2, unit="pixels")
     if (size - DIGIT) % 2:
         raise ValueError(f"size - 28 must be even so that the digit can sit in the middle, "
                          f"got size={size}")
@@ -117,14 +118,14 @@ def place_on_canvas(images: torch.Tensor, size: int = CANVAS) -> torch.Tensor:
 
 
 def _check_theta_args(angles: Any, shifts: Any) -> dict[str, Any]:
-    a = torch.as_tensor(np.asarray(angles, dtype=np.float64) if not isinstance(
-        angles, torch.Tensor) else angles).double()
-    s = torch.as_tensor(np.asarray(shifts, dtype=np.float64) if not isinstance(
-        shifts, torch.Tensor) else shifts).double()
+    a, s = (torch.as_tensor(as_float_array(x.detach().cpu().numpy() if isinstance(
+        x, torch.Tensor) else x, name)).double() for name, x in (("angles", angles),
+                                                                 ("shifts", shifts)))
     if a.dim() != 1:
         raise ValueError(f"angles must have shape (N,), got {tuple(a.shape)}")
     if s.shape != (a.shape[0], 2):
-        raise ValueError(f"shifts must have shape (N, 2) = ({a.shape[0]}, 2), got "
+        raise ValueError(f"shifts must have shape (N, 2) = ({a.shape[0]}, 2), a row per entry "
+                         f"of angles, got "
                          f"{tuple(s.shape)}")
     if not (torch.isfinite(a).all() and torch.isfinite(s).all()):
         raise ValueError("angles and shifts must be finite")
@@ -170,6 +171,21 @@ def affine_theta(angles: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
 def transform(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     """Resample a batch (N, 1, H, W) through per-image matrices (N, 2, 3): one call each to
     ``affine_grid`` and ``grid_sample`` (bilinear, zeros outside the canvas)."""
+    for name, x, ndim in (("images", images, 4), ("theta", theta, 3)):
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point torch.Tensor, got "
+                            f"{getattr(x, 'dtype', type(x).__name__)}")
+        if x.dim() != ndim:
+            raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(x.shape)}")
+    if tuple(theta.shape) != (images.shape[0], 2, 3):
+        raise ValueError(f"theta must have shape ({images.shape[0]}, 2, 3), one matrix per "
+                         f"image, got {tuple(theta.shape)}")
+    for name, x in (("images", images), ("theta", theta)):
+        if not torch.isfinite(x).all():
+            raise ValueError(f"{name} must be finite")
+    if images.shape[0] == 0 or 0 in images.shape[2:]:
+        return images.clone()  # nothing to resample
+    theta = theta.to(images.dtype)
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros",
                          align_corners=False)
@@ -190,22 +206,23 @@ def input_thetas() -> torch.Tensor:
     return _table(INPUT_TRANSFORMS)
 
 
-def _ids(ids: Any, n: int, limit: int, what: str) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(ids) if not isinstance(ids, torch.Tensor) else ids)
-    if t.dtype in (torch.bool,) or t.is_floating_point() or t.is_complex():
-        raise TypeError(f"{what} ids must be integers, got {t.dtype}")
-    if t.shape != (n,):
-        raise ValueError(f"{what} ids must have shape ({n},), one per image, got "
-                         f"{tuple(t.shape)}")
-    if n and (t.min() < 0 or t.max() >= limit):
-        raise ValueError(f"{what} ids must lie in 0..{limit - 1}, got {t.tolist()[:8]}")
-    return t.long()
+def _ids(ids: Any, n: int | None, limit: int, name: str, meaning: str) -> torch.Tensor:
+    """``name``: one id in 0..limit - 1 per image, for ``n`` images (any number if None);
+    ``meaning`` says what the ids are, e.g. ``" (primitive ids)"``."""
+    if isinstance(ids, torch.Tensor):
+        ids = ids.detach().cpu().numpy()
+    t = as_index_array(ids, name, limit, meaning=meaning)
+    if t.ndim != 1 or (n is not None and t.shape != (n,)):
+        raise ValueError(f"{name}{meaning} must have shape ({'N' if n is None else n},), one "
+                         f"per image, got {t.shape}")
+    return torch.as_tensor(t).long()
 
 
 def apply_inputs(images: torch.Tensor, transform_ids: Any) -> torch.Tensor:
     """Make inputs: apply input transformation ``transform_ids[n]`` (0..7) to image n."""
     x = _float_images(images)
-    ids = _ids(transform_ids, x.shape[0], len(INPUT_TRANSFORMS), "input transformation")
+    ids = _ids(transform_ids, x.shape[0], len(INPUT_TRANSFORMS), "transform_ids",
+               " (input transformation ids)")
     return transform(x, input_thetas()[ids])
 
 
@@ -220,7 +237,8 @@ def _check_apply_args(images: Any, primitive_ids: Any) -> dict[str, Any]:
         raise ValueError(f"images must have one channel, shape (N, 1, H, W), got "
                          f"{tuple(x.shape)}")
     return {"images": x,
-            "primitive_ids": _ids(primitive_ids, x.shape[0], len(PRIMITIVES), "primitive")}
+            "primitive_ids": _ids(primitive_ids, x.shape[0], len(PRIMITIVES), "primitive_ids",
+                                  " (primitive ids)")}
 
 
 @exercise("5.3", title="Every image its own primitive, in one call", validate=_check_apply_args)
@@ -252,13 +270,8 @@ def _check_reward_args(classifier: Any, images: Any, labels: Any) -> dict[str, A
     if not isinstance(classifier, torch.nn.Module):
         raise TypeError(f"classifier must be a torch.nn.Module, got {type(classifier).__name__}")
     x = _float_images(images)
-    y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
-    if y.is_floating_point() or y.dtype == torch.bool or y.shape != (x.shape[0],):
-        raise ValueError(f"labels must be integers of shape ({x.shape[0]},), got {y.dtype} "
-                         f"{tuple(y.shape)}")
-    if y.numel() and (y.min() < 0 or y.max() > 9):
-        raise ValueError("labels must be digits 0..9")
-    return {"classifier": classifier, "images": x, "labels": y.long()}
+    return {"classifier": classifier, "images": x,
+            "labels": _ids(labels, x.shape[0], 10, "labels", " (digits 0..9)")}
 
 
 @exercise("5.4", title="The frozen classifier's reward", validate=_check_reward_args)
@@ -289,8 +302,8 @@ def oracle_primitives(transform_ids: Any) -> torch.Tensor:
     """The two primitives that exactly undo each input transformation, (N, 2): first the
     opposite shift, then the opposite rotation (the other order leaves the digit off-centre,
     because rotating about the canvas centre moves a shifted digit)."""
-    ids = _ids(transform_ids, len(np.asarray(transform_ids)), len(INPUT_TRANSFORMS),
-               "input transformation")
+    ids = _ids(transform_ids, None, len(INPUT_TRANSFORMS), "transform_ids",
+               " (input transformation ids)")
     undo_shift = {(0.0, -SHIFT): 3, (0.0, SHIFT): 2, (-SHIFT, 0.0): 5, (SHIFT, 0.0): 4}
     table = torch.tensor([[undo_shift[shift], 1 if angle > 0 else 0]
                           for _, angle, shift in INPUT_TRANSFORMS])

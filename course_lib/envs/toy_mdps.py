@@ -23,7 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exercises import exercise
-from ..validation import check_float, check_int
+from ..validation import (
+    as_bool_array,
+    as_float_array,
+    as_index_array,
+    check_float,
+    check_int,
+)
 
 TASKS = ("bandit", "chain", "duality")
 
@@ -54,15 +60,9 @@ class TabularMDP:
     action_names: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        t = np.asarray(self.transitions)
-        r = np.asarray(self.rewards, dtype=float)
-        term = np.asarray(self.terminal)
-        if t.dtype.kind not in "iu":
-            raise TypeError(f"transitions must hold integer state indices, got {t.dtype}")
-        if term.dtype != bool:
-            raise TypeError(f"terminal must be a boolean mask, got {term.dtype}")
-        if not np.isfinite(r).all():
-            raise ValueError("rewards must be finite")
+        t = as_index_array(self.transitions, "transitions", minimum=None)
+        r = as_float_array(self.rewards, "rewards", finite=True)
+        term = as_bool_array(self.terminal, "terminal", zero_one=False)
         check_int("max_steps", self.max_steps, 1)
         check_int("start_state", self.start_state, 0)
         object.__setattr__(self, "transitions", t)
@@ -77,7 +77,7 @@ class TabularMDP:
             raise ValueError(f"terminal must have shape ({t.shape[0]},), got {term.shape}")
         if not 0 <= self.start_state < t.shape[0] or term[self.start_state]:
             raise ValueError("start_state must be a non-terminal state")
-        if len(self.action_names) != t.shape[1]:
+        if isinstance(self.action_names, str) or len(self.action_names) != t.shape[1]:
             raise ValueError("one action name per action")
 
     @property

@@ -42,11 +42,24 @@ from typing import Any
 
 import numpy as np
 
+from ..config import check_seed
 from ..exercises import exercise
-from ..validation import check_int, check_unit
+from ..validation import (
+    MAX_STEPS,
+    as_bool_array,
+    as_float_array,
+    as_index_array,
+    check_int,
+    check_size,
+    check_unit,
+)
 
 MAX_REACH = 4  # access points a user can reach at most (a cell with four interior corners)
 MAX_USERS = 50_000  # beyond this a grid's (users x access points) matrix passes a gigabyte
+MAX_DEADLINE = 20  # deadline slots: 2**20 local states per user is already far too many
+# users of the dense (n_users, n_users) matrices (neighbourhoods, hop_distances) and of their
+# products; larger networks use the sparse neighbour_lists
+MAX_DENSE_USERS = 2_048
 # A policy maps queues (copies, users, d) and a random generator to actions (copies, users).
 Policy = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -91,8 +104,26 @@ class WirelessGrid:
 
     def user_cell(self, user: int) -> tuple[int, int]:
         """(row, column) of the cell a user sits in."""
-        cell = check_int("user", user, 0) // self.users_per_cell
+        cell = check_int("user", user, 0, self.n_users - 1) // self.users_per_cell
         return divmod(cell, self.width)
+
+
+def check_grid(grid: Any) -> WirelessGrid:
+    """A network layout made by ``make_grid``."""
+    if not isinstance(grid, WirelessGrid):
+        raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
+    return grid
+
+
+def check_states_actions(grid: WirelessGrid, states: Any, actions: Any
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Every user's local state and action index, both (..., n_users), in range."""
+    s = as_index_array(states, "states", grid.n_states)
+    a = as_index_array(actions, "actions", grid.n_actions)
+    if s.ndim < 1 or s.shape[-1] != grid.n_users or a.shape != s.shape:
+        raise ValueError(f"states and actions must share a shape (..., {grid.n_users}), got "
+                         f"{s.shape} and {a.shape}")
+    return s, a
 
 
 def access_matrix(height: int, width: int, users_per_cell: int) -> np.ndarray:
@@ -103,11 +134,9 @@ def access_matrix(height: int, width: int, users_per_cell: int) -> np.ndarray:
     width = check_int("width", width, 2)
     users_per_cell = check_int("users_per_cell", users_per_cell, 1)
     n_users = height * width * users_per_cell
-    if n_users > MAX_USERS:
-        raise ValueError(f"a {height} x {width} grid with {users_per_cell} users per cell has "
-                         f"{n_users:,} users; the course's networks hold at most "
-                         f"{MAX_USERS:,} (its access matrix would need "
-                         f"{n_users * (height - 1) * (width - 1) / 1e9:,.1f} GB)")
+    check_size("height * width * users_per_cell", n_users, MAX_USERS, "MAX_USERS", "users",
+               f": the course's networks hold at most {MAX_USERS:,} users (this grid's access "
+               f"matrix would need {n_users * (height - 1) * (width - 1) / 1e9:,.1f} GB)")
     access = np.zeros((height * width * users_per_cell, (height - 1) * (width - 1)), bool)
     for r in range(height - 1):
         for c in range(width - 1):
@@ -125,25 +154,27 @@ def make_grid(height: int = 3, width: int = 4, users_per_cell: int = 2, deadline
     6 access points). ``success_prob`` is ``"random"`` (uniform on [0, 1], drawn with
     ``seed``), one probability for every access point, or an array of them."""
     access = access_matrix(height, width, users_per_cell)
-    deadline = check_int("deadline (d)", deadline, 1)
+    deadline = check_int("deadline (d)", deadline, 1, MAX_DEADLINE)
     arrival_prob = check_unit("arrival_prob", arrival_prob)
     gamma = check_unit("gamma", gamma)
-    horizon = check_int("horizon", horizon, 1)
+    horizon = check_int("horizon", horizon, 1, MAX_STEPS)
+    # numpy's legacy generator (below) takes 32-bit seeds
+    seed = check_int("seed", seed, 0, 2**32 - 1)
     n_aps = access.shape[1]
     if isinstance(success_prob, str):
         if success_prob != "random":
             raise ValueError(f"success_prob must be 'random', a probability or an array of "
                              f"{n_aps}, got {success_prob!r}")
         # numpy's legacy generator, as in the authors' code: seed 0 gives their q_k
-        q = np.random.RandomState(check_int("seed", seed, 0)).rand(n_aps)
+        q = np.random.RandomState(seed).rand(n_aps)
     else:
-        q = np.broadcast_to(np.asarray(success_prob, dtype=float), (n_aps,)).copy() \
-            if np.ndim(success_prob) == 0 else np.asarray(success_prob, dtype=float)
+        q = as_float_array(success_prob, "success_prob", finite=True)
+        q = np.broadcast_to(q, (n_aps,)).copy() if q.ndim == 0 else q
         if q.shape != (n_aps,):
             raise ValueError(f"success_prob must hold one probability per access point "
                              f"({n_aps}), got shape {q.shape}")
-        if not np.isfinite(q).all() or (q < 0).any() or (q > 1).any():
-            raise ValueError("success probabilities must lie in [0, 1]")
+        if (q < 0).any() or (q > 1).any():
+            raise ValueError("success_prob: success probabilities must lie in [0, 1]")
     n_users = access.shape[0]
     n_actions = 1 + deadline * MAX_REACH
     actions = np.full((n_users, n_actions, 2), -1, int)
@@ -165,14 +196,19 @@ def make_grid(height: int = 3, width: int = 4, users_per_cell: int = 2, deadline
 # --------------------------------------------------------------------------------------
 
 
-def _check_neighbourhood_args(access: Any, k: Any) -> dict[str, Any]:
-    a = np.asarray(access)
+def check_access(access: Any, dense: bool = False) -> np.ndarray:
+    """A (n_users, n_aps) matrix of booleans (or 0/1), n_users at most ``MAX_USERS``, or
+    ``MAX_DENSE_USERS`` with ``dense`` (for the (n_users, n_users) matrices)."""
+    a = as_bool_array(access, "access")
     if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1:
         raise ValueError(f"access must be a (n_users, n_aps) matrix, got shape {a.shape}")
-    if a.dtype != bool:
-        if not np.isin(a, (0, 1)).all():
-            raise ValueError("access must hold booleans (or 0/1)")
-        a = a.astype(bool)
+    limit, name = (MAX_DENSE_USERS, "MAX_DENSE_USERS") if dense else (MAX_USERS, "MAX_USERS")
+    check_size("access.shape[0]", a.shape[0], limit, name, "users")
+    return a
+
+
+def _check_neighbourhood_args(access: Any, k: Any, dense: bool = True) -> dict[str, Any]:
+    a = check_access(access, dense)
     # beyond n - 1 hops nothing new is reached: cap k so that a huge k cannot hang the loop
     return {"access": a, "k": min(check_int("k", k, 0), a.shape[0])}
 
@@ -213,11 +249,9 @@ def neighbour_lists(access: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
     """
     from scipy import sparse
 
-    a = _check_neighbourhood_args(access, k)
+    a = _check_neighbourhood_args(access, k, dense=False)
     access, k = a["access"], a["k"]
     n = access.shape[0]
-    if k > n:
-        k = n  # no neighbourhood grows past n hops
     m = sparse.csr_matrix(access.astype(np.int32))
     one_hop = ((m @ m.T) + sparse.identity(n, dtype=np.int32, format="csr")).astype(bool)
     reached = sparse.identity(n, dtype=bool, format="csr")
@@ -247,7 +281,8 @@ def neighbour_lists(access: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
 
 def hop_distances(access: np.ndarray) -> np.ndarray:
     """(n_users, n_users) int: the number of hops between two users (-1 if unreachable)."""
-    n = np.asarray(access).shape[0]
+    access = check_access(access, dense=True)
+    n = access.shape[0]
     dist = np.full((n, n), -1, int)
     reached = neighbourhoods(access, 0)
     dist[reached] = 0
@@ -267,7 +302,10 @@ def hop_distances(access: np.ndarray) -> np.ndarray:
 
 def state_index(queues: np.ndarray) -> np.ndarray:
     """Local states as integers: queues (..., d) of 0/1 -> sum_l queues[..., l] * 2**l."""
-    q = np.asarray(queues)
+    q = as_bool_array(queues, "queues")
+    if q.ndim < 1 or not 1 <= q.shape[-1] <= MAX_DEADLINE:
+        raise ValueError(f"queues must have shape (..., d) with 1 <= d <= {MAX_DEADLINE} "
+                         f"(MAX_DEADLINE), got {q.shape}")
     return (q.astype(np.int64) << np.arange(q.shape[-1])).sum(-1)
 
 
@@ -279,6 +317,13 @@ class StepRecord:
     sent: np.ndarray
     collided: np.ndarray
     delivered: np.ndarray
+
+
+def check_copies(name: str, copies: Any, grid: WirelessGrid) -> int:
+    """A number of network copies (or episodes played side by side) whose queues fit."""
+    copies = check_int(name, copies, 1)
+    check_size(f"{name} * n_users * deadline", copies * grid.n_users * grid.deadline)
+    return copies
 
 
 class WirelessNetwork:
@@ -293,13 +338,14 @@ class WirelessNetwork:
 
     def __init__(self, grid: WirelessGrid, n_copies: int = 1, link_prob: float = 0.0,
                  seed: int = 0, horizon: int | None = None) -> None:
-        if not isinstance(grid, WirelessGrid):
-            raise TypeError(f"grid must come from make_grid, got {type(grid).__name__}")
-        self.grid = grid
-        self.horizon = grid.horizon if horizon is None else check_int("horizon", horizon, 1)
-        self.n_copies = check_int("n_copies", n_copies, 1)
+        self.grid = check_grid(grid)
+        self.horizon = grid.horizon if horizon is None else check_int("horizon", horizon, 1,
+                                                                      MAX_STEPS)
+        self.n_copies = check_copies("n_copies", n_copies, grid)
         self.link_prob = check_unit("link_prob", link_prob)
-        self.rng = np.random.default_rng(check_int("seed", seed, 0))
+        if self.link_prob > 0:  # (copies, users, users) links every step
+            check_size("n_copies * n_users**2", self.n_copies * grid.n_users**2)
+        self.rng = np.random.default_rng(check_seed(seed))
         # pairs of users two hops apart, the candidates for random links (only needed, and
         # only computed, when links are on)
         self.two_hop = (np.argwhere(np.triu(hop_distances(grid.access) == 2))
@@ -310,7 +356,7 @@ class WirelessNetwork:
 
     def reset(self, seed: int | None = None) -> np.ndarray:
         if seed is not None:
-            self.rng = np.random.default_rng(check_int("seed", seed, 0))
+            self.rng = np.random.default_rng(check_seed(seed))
         self.queues[:] = 0
         self.queues[:, :, -1] = self.rng.random((self.n_copies, self.grid.n_users)) \
             < self.grid.arrival_prob
@@ -318,12 +364,10 @@ class WirelessNetwork:
         return self.queues.copy()
 
     def check_actions(self, actions: Any) -> np.ndarray:
-        a = np.asarray(actions)
+        a = as_index_array(actions, "actions", minimum=None)
         shape = (self.n_copies, self.grid.n_users)
         if a.shape != shape:
             raise ValueError(f"actions must have shape {shape} (copies, users), got {a.shape}")
-        if not np.issubdtype(a.dtype, np.integer):
-            raise TypeError(f"actions must be integer indices, got {a.dtype}")
         ok = (a >= 0) & (a < self.grid.n_actions)
         ok[ok] = self.grid.valid[np.nonzero(ok)[1], a[ok]]
         if not ok.all():
@@ -373,7 +417,11 @@ def discounted_return(grid: WirelessGrid, policy: Policy, episodes: int = 2000,
                       seed: int = 0, link_prob: float = 0.0) -> float:
     """Mean per-agent discounted return, (1/n) sum_i sum_t gamma**t r_i(t), of ``policy``
     over ``episodes`` episodes played side by side."""
-    episodes = check_int("episodes", episodes, 1)
+    check_grid(grid)
+    episodes = check_copies("episodes", episodes, grid)
+    if not callable(policy):
+        raise TypeError(f"policy must be callable, (queues, rng) -> actions, got "
+                        f"{type(policy).__name__}")
     env = WirelessNetwork(grid, episodes, link_prob, seed)
     rng = np.random.default_rng(seed + 1)
     queues = env.reset()

@@ -65,9 +65,16 @@ class WirelessParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
             raise RuntimeError("the episode has ended; call reset()")
+        if not isinstance(actions, dict):
+            raise TypeError(f"actions must be a dict from agent names to actions, got "
+                            f"{type(actions).__name__}")
         missing = set(self.agents) - set(actions)
         if missing:
-            raise ValueError(f"every agent must act; missing: {sorted(missing)[:4]}")
+            raise ValueError(f"every agent must act; actions is missing {sorted(missing)[:4]}")
+        unknown = set(actions) - set(self.agents)
+        if unknown:
+            raise ValueError(f"actions names agents that are not in the episode: "
+                             f"{sorted(map(str, unknown))[:4]}")
         joint = np.array([[self._global_action(a, actions[a]) for a in self.possible_agents]])
         queues, rewards, done = self.network.step(joint)
         agents = list(self.agents)
