@@ -378,6 +378,23 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
                        error, round(time.perf_counter() - start, 1))
 
 
+NOT_IMPLEMENTED = "not implemented yet"
+
+
+def failure_lines(score: ExerciseScore) -> list[str]:
+    """Why an exercise's public tests did not pass, in a few lines: one line for all the
+    tests that stopped at an unsolved exercise, then one per other failing test."""
+    stopped = [f for f in score.failures if f.endswith(": " + NOT_IMPLEMENTED)]
+    others = [f for f in score.failures if f not in stopped]
+    lines = []
+    if stopped:
+        everything = len(stopped) == score.total["public"]
+        lines.append(f"{NOT_IMPLEMENTED}: " + (
+            f"all {len(stopped)} public tests stopped at an unsolved exercise" if everything
+            else f"{len(stopped)} public tests stopped at an unsolved exercise"))
+    return lines + others
+
+
 def to_gradescope(result: GradeResult) -> dict[str, Any]:
     """Gradescope's results.json: hidden tests are visible after the grades are published."""
     tests = []
@@ -391,8 +408,8 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                 "score": round(share * e.passed[kind] / e.total[kind], 4),
                 "max_score": round(share, 4),
                 "output": (f"{e.passed[kind]} of {e.total[kind]} passed"
-                           + ("\n" + "\n".join(e.failures) if kind == "public" and e.failures
-                              else "")),
+                           + ("\n" + "\n".join(failure_lines(e))
+                              if kind == "public" and e.failures else "")),
                 "visibility": "visible" if kind == "public" else "after_published",
             })
     return {"score": result.score, "output": result.error or "graded", "tests": tests,
@@ -408,10 +425,13 @@ def to_markdown(result: GradeResult) -> str:
         hidden = f"{e.passed['hidden']}/{e.total['hidden']}" if e.total["hidden"] else "–"
         lines.append(f"| {e.id} {e.title} | {e.score:g} / {e.max_score:g} | "
                      f"{e.passed['public']}/{e.total['public']} | {hidden} |")
-    failing = [(e.id, f) for e in result.exercises for f in e.failures]
+    failing = [e for e in result.exercises if e.failures]
     if failing:
-        lines += ["", "## Public tests that did not pass", ""]
-        lines += [f"- {ex}: {f}" for ex, f in failing]
+        lines += ["", "## Public tests that did not pass"]
+        for e in failing:
+            lines += ["", f"### {e.id} {e.title}: {e.passed['public']} of "
+                          f"{e.total['public']} public tests passed", ""]
+            lines += [f"- {line}" for line in failure_lines(e)]
     return "\n".join(lines) + "\n"
 
 

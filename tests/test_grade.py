@@ -13,6 +13,8 @@ from grading_fixtures import make_submission
 
 from classroom import sandbox
 from classroom.grade import (
+    ExerciseScore,
+    GradeResult,
     grade,
     grade_folder,
     load_points,
@@ -27,7 +29,9 @@ POINTS = load_points()
 
 @pytest.fixture(autouse=True)
 def _needs_the_sandbox(request):
-    if request.node.name != "test_points_cover_every_exercise" and sandbox.bwrap_works():
+    if request.node.name not in ("test_points_cover_every_exercise",
+                                 "test_the_report_groups_failures_by_exercise") \
+            and sandbox.bwrap_works():
         skip_or_fail(f"the grader's sandbox is unavailable: {sandbox.bwrap_works()}",
                      REQUIRE_SANDBOX)
 FULL = sum(POINTS.values())
@@ -45,6 +49,33 @@ def work(tmp_path_factory):
 def test_points_cover_every_exercise():
     assert set(POINTS) == {row["id"] for row in catalog()}
     assert all(p > 0 for p in POINTS.values())
+
+
+def test_the_report_groups_failures_by_exercise():
+    """One heading per exercise, and one line for every test that stopped at an unsolved
+    exercise instead of one "not implemented yet" per test."""
+    stub = ExerciseScore("1.3", "Bidders' utilities", 0.0, 1.0, {"public": 0, "hidden": 0},
+                         {"public": 3, "hidden": 2},
+                         [f"test_{i}: not implemented yet" for i in range(3)])
+    mixed = ExerciseScore("2.1", "Who pays whom", 0.5, 1.0, {"public": 1, "hidden": 0},
+                          {"public": 4, "hidden": 0},
+                          ["test_a: not implemented yet", "test_b: not implemented yet",
+                           "test_tax: failed: expected 0.3 got 0.2"])
+    done = ExerciseScore("1.1", "First price", 1.0, 1.0, {"public": 2, "hidden": 0},
+                         {"public": 2, "hidden": 0}, [])
+    report = to_markdown(GradeResult("s", [done, stub, mixed], ["course_lib/auctions.py"]))
+    section = report.split("## Public tests that did not pass", 1)[1]
+    assert section.count("###") == 2 and "1.1" not in section
+    assert ("### 1.3 Bidders' utilities: 0 of 3 public tests passed\n\n"
+            "- not implemented yet: all 3 public tests stopped at an unsolved exercise") in section
+    assert ("### 2.1 Who pays whom: 1 of 4 public tests passed\n\n"
+            "- not implemented yet: 2 public tests stopped at an unsolved exercise\n"
+            "- test_tax: failed: expected 0.3 got 0.2") in section
+    assert section.count("not implemented yet") == 2
+    outputs = {t["name"]: t["output"] for t in to_gradescope(
+        GradeResult("s", [stub], []))["tests"]}
+    assert outputs["Exercise 1.3 Bidders' utilities (public tests)"] == (
+        "0 of 3 passed\nnot implemented yet: all 3 public tests stopped at an unsolved exercise")
 
 
 def test_a_correct_submission_scores_everything_public_and_hidden(work):
