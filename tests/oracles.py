@@ -54,9 +54,12 @@ def rows(transfers) -> list[tuple]:
 def assert_transfers(actual, expected, atol: float = 1e-12) -> None:
     """Same payers, payees and kinds in the same order; amounts equal up to ``atol``."""
     got = rows(actual)
-    assert [r[:3] for r in got] == [r[:3] for r in expected], (got, expected)
-    np.testing.assert_allclose([r[3] for r in got], [r[3] for r in expected],
-                               rtol=0, atol=atol)
+    if [r[:3] for r in got] != [r[:3] for r in expected]:
+        raise AssertionError("the transfers (payer, payee, kind) differ:\n"
+                             f"  got      {[r[:3] for r in got]}\n"
+                             f"  expected {[r[:3] for r in expected]}")
+    np.testing.assert_allclose([r[3] for r in got], [r[3] for r in expected], rtol=0,
+                               atol=atol, err_msg="the transfers' amounts differ (in order)")
 
 
 def loop_option_utility(rewards, duration, gamma, bids, next_bids, next_exists):
