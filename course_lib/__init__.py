@@ -3,8 +3,10 @@
 Exercises are functions marked ``@exercise``; see ``course_lib.exercises``. Typical use in a
 notebook::
 
-    from course_lib import setup_notebook, check, use_reference
+    from course_lib import setup_notebook, check, hint, use_reference
     setup_notebook()
+    check("1.1")   # the public tests of exercise 1.1 on your code
+    hint("1.1")    # stuck? the next hint (call it again for the one after)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "catalog",
     "check",
     "device",
+    "hint",
     "is_quick",
     "references_in_use",
     "seed_everything",
@@ -32,6 +35,13 @@ __all__ = [
     "setup_notebook",
     "use_reference",
 ]
+
+
+def hint(exercise_id: str, level: int | None = None) -> None:
+    """Print an exercise's next hint; see ``course_lib.hints.hint``."""
+    from .hints import hint as _hint
+
+    _hint(exercise_id, level)
 
 
 def setup_notebook(seed: int = 0, **kwargs) -> None:

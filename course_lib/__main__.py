@@ -25,7 +25,8 @@ from .experiments import EXPERIMENTS, get_experiment, run_experiment
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m course_lib",
-        description="Markets of Agents: run a chapter's experiment, list or check exercises.")
+        description="Markets of Agents: run a chapter's experiment; list, check or get hints "
+                    "for exercises.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_list = sub.add_parser("list", help="list exercises and experiments")
@@ -48,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     p_check.add_argument("exercise", help='an exercise id such as "1.2"')
     p_check.add_argument("--verbose", "-v", action="store_true",
                          help="show pytest's full output for each failing test")
+
+    p_hint = sub.add_parser("hint", help="show an exercise's next hint (again: the one after)")
+    p_hint.add_argument("exercise", help='an exercise id such as "1.3"')
+    p_hint.add_argument("--level", type=int, metavar="N",
+                        help="show hint N instead (1 = the first) and go on from there")
     return parser
 
 
@@ -88,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "check":
             return _check(args.exercise, args.verbose)
+        if args.command == "hint":
+            from . import hints
+
+            rung = hints.next_hint(args.exercise, args.level)
+            print(hints.format_hint(args.exercise, *rung, audience="cli"))
+            return 0
         if args.reference:
             exercises.use_reference(*args.reference.split(","))
         config.check_seed(args.seed)

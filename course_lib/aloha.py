@@ -53,6 +53,8 @@ def _check_aloha_args(queues: Any, weights: Any, p_send: Any, rng: Any) -> dict[
     if (w < 0).any() or not np.allclose(w.sum(1), 1.0):
         raise ValueError("weights must be non-negative with rows summing to 1 "
                          "(access_point_weights)")
+    # rows that sum to 1 only nearly would let a draw land past a user's last access point
+    w = w / w.sum(1, keepdims=True)
     p = check_unit("p_send", p_send)
     return {"queues": q.astype(np.uint8), "weights": w, "p_send": p, "rng": check_rng(rng)}
 
@@ -79,10 +81,8 @@ def aloha_actions(queues: np.ndarray, weights: np.ndarray, p_send: float,
         Action indices: 0 waits, ``1 + slot * 4 + r`` sends ``slot`` to the user's r-th
         access point (see ``WirelessGrid.actions``).
     """
-    # TODO(exercise 6.2): find each user's lowest occupied slot (argmax over the slot axis
-    # works where a packet exists), draw whether to send (rng.random < p_send, only with a
-    # packet) and which access point (inverse-CDF sampling with the cumulative weights), and
-    # combine them into 1 + slot * 4 + r, or 0.
+    # TODO(exercise 6.2): per (copy, user): the most urgent packet, whether to send it and to which
+    # access point; every random draw comes from rng.
     raise NotImplementedError
 
 

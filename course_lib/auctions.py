@@ -111,8 +111,8 @@ def first_price_auction(bids: np.ndarray) -> AuctionOutcome:
     >>> first_price_auction([0.2, 0.7, 0.5])
     AuctionOutcome(winner=1, price=0.7)
     """
-    # TODO(exercise 1.1): the winner is the argmax over the last axis (np.argmax picks the
-    # lowest index among ties); the price is the winner's own bid (np.take_along_axis).
+    # TODO(exercise 1.1): find each auction's highest bidder along the last axis (mind the tie
+    # rule), then what it pays.
     raise NotImplementedError
 
 
@@ -140,9 +140,8 @@ def vickrey_auction(bids: np.ndarray) -> AuctionOutcome:
     >>> vickrey_auction([0.6, 0.6])        # a tie: bidder 0 wins and pays the tied bid
     AuctionOutcome(winner=0, price=0.6)
     """
-    # TODO(exercise 1.2): same winner as the first-price auction. The price is the
-    # second-largest entry along the last axis (np.sort, then index -2); with a single
-    # bidder it is 0.
+    # TODO(exercise 1.2): the winner is found as in 1.1; the price is the best bid among the *other*
+    # bidders (think of ties, and of a lone bidder).
     raise NotImplementedError
 
 
@@ -175,8 +174,8 @@ def auction_utilities(values: np.ndarray, bids: np.ndarray, mechanism: str) -> n
     >>> auction_utilities([0.9, 0.5], [0.8, 0.5], "vickrey")
     array([0.4, 0. ])
     """
-    # TODO(exercise 1.3): run the auction, then put value[winner] - price at the winner's
-    # position of a zero array (np.put_along_axis with winner[..., None]).
+    # TODO(exercise 1.3): let run_auction pick winner and price, then write value - price at the
+    # winner's place of a zeros array; one auction (a plain int winner) must work too.
     raise NotImplementedError
 
 

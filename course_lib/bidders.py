@@ -97,9 +97,8 @@ def bid_ratio_gradient(
     -------
     np.ndarray, shape (n_bidders, n_bins)
     """
-    # TODO(exercise 1.4): compute the per-sample score (u - b) * eps / sigma, then add the
-    # scores and the sample counts into (n_bidders, n_bins) tables with np.add.at (bidder
-    # index = column, bin index = bins), and divide, leaving empty bins at 0.
+    # TODO(exercise 1.4): a grouped mean: average the scores per (bidder, value bin); several
+    # samples can share a cell, and empty cells stay 0.
     raise NotImplementedError
 
 

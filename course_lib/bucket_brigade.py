@@ -164,8 +164,8 @@ def apply_transfers(strengths: np.ndarray, transfers: list[Transfer]) -> np.ndar
     Accounts that are not rules (``ENVIRONMENT``, ``TAX``, ``MINT``) are not part of the
     array. Returns a new array; ``strengths`` is left unchanged.
     """
-    # TODO(exercise 2.2): copy the strengths; for each transfer subtract its amount from a
-    # paying rule and add it to a receiving rule (skip the external accounts).
+    # TODO(exercise 2.2): each transfer takes money from its payer and gives it to its payee; only
+    # rules have a place in the array.
     raise NotImplementedError
 
 
@@ -192,8 +192,8 @@ def money_created(initial_strengths: np.ndarray, final_strengths: np.ndarray,
 
     Returns ``(sum(final) - sum(initial)) - (external money in - external money out)``.
     """
-    # TODO(exercise 2.3): add up what rules received from ENVIRONMENT/TAX and what they paid
-    # to them; compare with the change of the total strength.
+    # TODO(exercise 2.3): tell the external flows (rules <-> ENVIRONMENT or TAX) from the rest, and
+    # compare them with the change of the total strength.
     raise NotImplementedError
 
 
@@ -220,7 +220,8 @@ def steady_state_strengths(n_stages: int, reward: float, c_bid: float,
     np.ndarray, shape (n_stages,)
         Strength of the assembler at stage 0, 1, ..., n_stages - 1.
     """
-    # TODO(exercise 2.4): (c + tax) * S_last = reward, and (c + tax) * S_k = c * S_{k+1}.
+    # TODO(exercise 2.4): write "payments = receipts" for the last assembler and for assembler k,
+    # and solve backwards from the end of the line.
     raise NotImplementedError
 
 

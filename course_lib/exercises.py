@@ -100,20 +100,25 @@ class Exercise:
         return self.hint_for("notebook")
 
     def hint_for(self, audience: str) -> str:
-        """The "not implemented yet" message for ``audience``: "notebook" (``use_reference``)
-        or "cli" (the ``--reference`` flag and the environment variable)."""
-        fallback = {
-            "notebook": f'run use_reference("{self.id}")',
-            "cli": (f"pass --reference {self.id} to `python -m course_lib run` "
+        """The "not implemented yet" message for ``audience``: "notebook" (``hint`` and
+        ``use_reference``) or "cli" (the ``hint`` command, the ``--reference`` flag and the
+        environment variable). A copy without the reference solutions points to the hints
+        only."""
+        ways = {
+            "notebook": (f'hint("{self.id}") shows a hint',
+                         f'run use_reference("{self.id}")'),
+            "cli": (f"`python -m course_lib hint {self.id}` shows a hint",
+                    f"pass --reference {self.id} to `python -m course_lib run` "
                     f"(or set {ENV_VAR}={self.id})"),
         }
-        if audience not in fallback:
+        if audience not in ways:
             raise ValueError(f'audience must be "notebook" or "cli", got {audience!r}')
-        return (
-            f"Exercise {self.id} ({self.title}) is not implemented yet: edit "
-            f"`{self.function}` in {self.file}, or {fallback[audience]} "
-            "to use the reference solution."
-        )
+        stuck, fallback = ways[audience]
+        start = (f"Exercise {self.id} ({self.title}) is not implemented yet: edit "
+                 f"`{self.function}` in {self.file}")
+        if not solutions_available():
+            return f"{start}; stuck? {stuck}."
+        return f"{start}; {stuck}, or {fallback} to use the reference solution."
 
     def reference(self) -> Callable[..., Any]:
         """The reference implementation (raises ReferenceUnavailableError in a student copy)."""
@@ -135,7 +140,8 @@ class Exercise:
 
 _NO_SOLUTIONS = (
     "The reference solutions are not part of this copy of the course (no solutions/ "
-    "folder), so use_reference cannot help here: solve the exercise, or ask your teacher."
+    "folder), so use_reference cannot help here: solve the exercise (hint(...) with its id, "
+    'e.g. hint("1.2"), shows its next hint), or ask your teacher.'
 )
 
 if "_REGISTRY" not in globals():  # survive autoreload: keep the first import's state

@@ -129,8 +129,9 @@ class LinearCritic:
 def _check_linear_td_args(weights: Any, index: Any, features: Any, rewards: Any,
                           next_values: Any, gamma: Any, lr: Any) -> dict[str, Any]:
     w = as_float_array(weights, "weights", finite=True)
-    if w.ndim != 2:
-        raise ValueError(f"weights must be a 2-D array (rows, features), got shape {w.shape}")
+    if w.ndim != 2 or w.shape[1] == 0:
+        raise ValueError(f"weights must be a 2-D array (rows, features) with at least one "
+                         f"feature, got shape {w.shape}")
     idx = as_index_array(index, "index", len(w), meaning=" (they point at rows of weights)")
     if idx.ndim != 1:
         raise ValueError(f"index must be a 1-D integer array, got shape {idx.shape}")
@@ -181,7 +182,6 @@ def linear_td_update(weights: np.ndarray, index: np.ndarray, features: np.ndarra
     np.ndarray, shape (E, F)
         New weights (``weights`` itself is left unchanged).
     """
-    # TODO(exercise 6.6): compute every sample's TD error from its own row's prediction
-    # (all predictions from the weights as they were on entry); then, feature by feature,
-    # accumulate the two sums per row and move the weights where the second sum is > 0.
+    # TODO(exercise 6.6): exercise 6.3's update with features: all TD errors first, from the weights
+    # as given, then the docstring's two per-row sums, feature by feature.
     raise NotImplementedError

@@ -88,9 +88,8 @@ def option_utility(rewards: np.ndarray, durations: np.ndarray, gamma: float, bid
     >>> option_utility([[0.0, 0.0, 1.0]], [3], 0.5, [[0.3, 0.2]], [[0.9, 0.8]], [False])
     array([0.05])
     """
-    # TODO(exercise 4.3): discount each step's reward by gamma**j and keep only j < tau (a
-    # mask from np.arange); the next auction's second-highest bid is worth gamma**tau of it
-    # today; the price is the second-highest bid now (top_two gives both).
+    # TODO(exercise 4.3): exercise 3.1's ccv utility with semi-MDP discounts; only the first tau
+    # rewards of each row count.
     raise NotImplementedError
 
 

@@ -264,8 +264,8 @@ def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray,
         ``delta_t = r_t + gamma[t] * V(s_{t+1}) * (1 - done_t) - V(s_t)``,
         ``A_t = delta_t + gamma[t] * lam * (1 - done_t) * A_{t+1}``, ``returns = A + values``.
     """
-    # TODO(exercise 4.1): walk backwards from t = T - 1, keeping the next value (last_values
-    # at first) and the running advantage; cut both where dones[t] is True.
+    # TODO(exercise 4.1): the recursion runs backwards in time, and nothing may be carried across a
+    # step where dones[t] is True.
     raise NotImplementedError
 
 
@@ -284,6 +284,9 @@ def _check_loss_args(new_log_prob: Any, old_log_prob: Any, advantages: Any,
     shape = tensors["new_log_prob"].shape
     if tensors["old_log_prob"].shape != shape or tensors["advantages"].shape != shape:
         raise ValueError("new_log_prob, old_log_prob and advantages must share one shape")
+    if tensors["new_log_prob"].numel() == 0:
+        raise ValueError("new_log_prob, old_log_prob and advantages are empty: the loss is a "
+                         "mean over at least one sample")
     return {**tensors, "clip": check_float("clip", clip, positive=True)}
 
 
@@ -301,8 +304,8 @@ def clipped_surrogate_loss(new_log_prob: torch.Tensor, old_log_prob: torch.Tenso
     torch.Tensor
         A scalar.
     """
-    # TODO(exercise 4.2): compute the ratio, the two surrogate terms and their elementwise
-    # minimum; return minus the mean.
+    # TODO(exercise 4.2): the docstring's formula, elementwise in torch so that gradients flow
+    # through new_log_prob.
     raise NotImplementedError
 
 

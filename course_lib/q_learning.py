@@ -81,8 +81,8 @@ def q_learning_update(q: np.ndarray, states: np.ndarray, actions: np.ndarray,
     -------
     np.ndarray, shape (n_states, n_actions)
     """
-    # TODO(exercise 3.4): compute the TD errors with the old table; sum them and count them
-    # per (s, a) with np.add.at; move the visited entries by alpha * sum / count.
+    # TODO(exercise 3.4): TD errors from the old table, then one averaged step per visited (s, a); a
+    # batch may visit the same pair more than once.
     raise NotImplementedError
 
 

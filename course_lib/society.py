@@ -119,9 +119,8 @@ def winner_utility(mechanism: str, rewards: np.ndarray, gamma: float, bids: np.n
     >>> winner_utility("ccv", [0.0], 0.9, [[0.5, 0.3]], [[0.8, 0.6]], [True])
     array([0.24])
     """
-    # TODO(exercise 3.1): get the highest and second-highest bid of each auction (top_two),
-    # now and next; zero the next terms where next_exists is False; then combine them as in
-    # the table of the module docstring.
+    # TODO(exercise 3.1): read each mechanism's utility off the module docstring's table; top_two
+    # gives the bids it needs, and a missing next auction contributes 0.
     raise NotImplementedError
 
 
@@ -165,9 +164,8 @@ def society_auction(bids: np.ndarray) -> SocietyAuctionOutcome:
     >>> int(out.primitive), int(out.clone), float(out.price)
     (1, 0, 0.65)
     """
-    # TODO(exercise 3.2): flatten the last two axes, take the argmax, and recover
-    # (primitive, clone) with divmod by n_clones; the price is the second-highest bid
-    # overall (top_two on the flattened bids).
+    # TODO(exercise 3.2): treat every clone of every primitive as one bidder of a single auction,
+    # then recover which primitive and which clone won.
     raise NotImplementedError
 
 

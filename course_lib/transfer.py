@@ -133,8 +133,8 @@ def weight_shift(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
     >>> weight_shift({"w": [0.0, 1.0, 2.0, 3.0]}, {"w": [0.0, 1.5, 2.0, 2.0]}, 0.1)
     0.5
     """
-    # TODO(exercise 4.4): for every name, count the entries with |after - before| >
-    # threshold; divide the total count by the total number of entries. Return a float.
+    # TODO(exercise 4.4): count the moved scalars over all parameters together, not layer by layer,
+    # and return a float.
     raise NotImplementedError
 
 

@@ -193,9 +193,8 @@ def td_update(values: np.ndarray, index: np.ndarray, rewards: np.ndarray,
     np.ndarray, shape (E,)
         A new table (``values`` itself is left unchanged).
     """
-    # TODO(exercise 6.3): per entry, count the samples and sum their targets
-    # (np.bincount with minlength=len(values) does both); where the count is positive, move
-    # the value lr of the way to sum / count.
+    # TODO(exercise 6.3): average the targets of each visited entry and move it lr of the way there;
+    # entries not visited keep their value.
     raise NotImplementedError
 
 
@@ -263,6 +262,9 @@ def _check_gradient_args(probs: Any, states: Any, actions: Any, weights: Any
     if s.ndim != 3 or s.shape[-1] != p.shape[0] or a.shape != s.shape or w.shape != s.shape:
         raise ValueError(f"states, actions and weights must share a shape (episodes, steps, "
                          f"{p.shape[0]}), got {s.shape}, {a.shape}, {w.shape}")
+    if s.shape[0] == 0:
+        raise ValueError("states, actions and weights hold no episode: the gradient is a mean "
+                         "over at least one")
     return {"probs": p, "states": s, "actions": a, "weights": w}
 
 
@@ -287,9 +289,8 @@ def policy_gradient(probs: np.ndarray, states: np.ndarray, actions: np.ndarray,
     -------
     np.ndarray, shape (n_users, n_states, n_actions)
     """
-    # TODO(exercise 6.4): for every sample build weight * (onehot(action) - probs[i, s]) and
-    # add it into row (i, s) of the result (np.add.at handles repeated rows); divide by the
-    # number of episodes.
+    # TODO(exercise 6.4): each sample adds its weighted term to its own (user, state) row; rows
+    # repeat, so accumulate with care, and average over episodes.
     raise NotImplementedError
 
 
@@ -501,8 +502,8 @@ def sensitivity_by_hop(q_base: np.ndarray, q_perturbed: np.ndarray, hops: np.nda
         Entry h - 1 is the mean of ``|q_base - q_perturbed|`` over the samples at distance h
         (NaN if there are none).
     """
-    # TODO(exercise 6.5): take absolute differences, then for each h = 1..max_hops average
-    # those whose hop distance is h (np.nan where no sample has that distance).
+    # TODO(exercise 6.5): one mean per hop distance 1..max_hops; mind distances without any sample,
+    # and those beyond max_hops.
     raise NotImplementedError
 
 

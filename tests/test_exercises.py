@@ -306,12 +306,15 @@ def test_check_leaves_the_plotting_backend_alone():
 
 
 def test_the_not_implemented_message_fits_where_it_is_shown():
-    """The notebook keeps use_reference; the command line names its flag and variable."""
+    """The notebook keeps hint() and use_reference; the command line names the hint command,
+    its flag and variable."""
     entry = get_exercise("1.2")
     assert entry.hint == entry.hint_for("notebook")
     assert 'use_reference("1.2")' in entry.hint and "--reference" not in entry.hint
+    assert 'hint("1.2")' in entry.hint
     cli = entry.hint_for("cli")
     assert "--reference 1.2" in cli and "COURSE_LIB_REFERENCE=1.2" in cli
+    assert "python -m course_lib hint 1.2" in cli
     assert "use_reference" not in cli and "\n" not in cli
     err = ExerciseNotImplementedError(entry.hint, "1.2")
     assert exercises.not_implemented_message(err, "cli") == cli

@@ -107,8 +107,8 @@ def place_on_canvas(images: torch.Tensor, size: int = CANVAS) -> torch.Tensor:
         ``((size - 28) // 2, (size - 28) // 2)``. The channel axis is what ``grid_sample``
         and convolutions expect.
     """
-    # TODO(exercise 5.1): make a zero canvas (N, 1, size, size) and copy the digits into its
-    # middle, or pad them with torch.nn.functional.pad by (size - 28) // 2 on every side.
+    # TODO(exercise 5.1): surround each digit with an equal margin of zeros and add the channel
+    # axis.
     raise NotImplementedError
 
 
@@ -163,8 +163,8 @@ def affine_theta(angles: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor, float32, shape (N, 2, 3)
     """
-    # TODO(exercise 5.2): convert degrees to radians, build R^{-1} = R^T from cos and sin,
-    # and stack [R^T | -R^T t] into (N, 2, 3); return it as float32.
+    # TODO(exercise 5.2): build theta from the derivation above, for all N entries at once (the
+    # angles are in degrees); return float32.
     raise NotImplementedError
 
 
@@ -256,8 +256,8 @@ def apply_primitives(images: torch.Tensor, primitive_ids: torch.Tensor) -> torch
         No Python loop over images: gather each image's matrix from ``primitive_thetas()``
         and resample the batch with ``transform``.
     """
-    # TODO(exercise 5.3): index the (6, 2, 3) table with primitive_ids to get (N, 2, 3)
-    # matrices, then call transform once.
+    # TODO(exercise 5.3): give every image its primitive's matrix without a Python loop, then
+    # resample the whole batch in one call.
     raise NotImplementedError
 
 
@@ -293,8 +293,8 @@ def classifier_reward(classifier: torch.nn.Module, images: torch.Tensor,
     -------
     torch.Tensor, float32, shape (N,)
     """
-    # TODO(exercise 5.4): remember classifier.training, switch to eval(), compute the logits
-    # under torch.no_grad(), compare their argmax with labels, restore the mode.
+    # TODO(exercise 5.4): evaluate the frozen classifier without gradients and in eval mode, and
+    # leave its mode as you found it.
     raise NotImplementedError
 
 

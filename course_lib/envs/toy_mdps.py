@@ -147,6 +147,6 @@ def value_iteration(mdp: TabularMDP, gamma: float, tol: float = 1e-10,
     -------
     np.ndarray, shape (n_states, n_actions)
     """
-    # TODO(exercise 3.3): start from zeros; V = Q.max(axis=1) with V[terminal] = 0; the new
-    # Q is rewards + gamma * V[transitions]; zero the terminal rows; stop when converged.
+    # TODO(exercise 3.3): apply the Bellman update to the whole table at once until it stops
+    # changing; terminal states are worth 0.
     raise NotImplementedError

@@ -232,9 +232,8 @@ def neighbourhoods(access: np.ndarray, k: int) -> np.ndarray:
         ``out[i, j]`` is True when j is in i's k-hop neighbourhood (so ``out`` is symmetric
         and its diagonal is True; k = 0 gives the identity).
     """
-    # TODO(exercise 6.1): the one-hop relation is access @ access.T > 0, plus i itself (a user
-    # that reaches no access point is still its own neighbourhood); start from the identity
-    # and grow it k times by one hop, keeping the matrix boolean.
+    # TODO(exercise 6.1): users that share an access point are one hop apart; every user is in its
+    # own neighbourhood (for k = 0 too, and without any access point).
     raise NotImplementedError
 
 
