@@ -68,6 +68,29 @@ def test_aloha_actions_are_valid_in_the_network():
         queues, _, _ = env.step(env.check_actions(actions))
 
 
+@pytest.mark.exercise("6.2")
+def test_aloha_longer_deadlines_send_the_lowest_occupied_slot():
+    """Catches code written for the default deadline d = 2 only (slot 0, else slot 1): with
+    three slots the lowest occupied one is sent, whichever it is."""
+    queues = np.array([[[0, 1, 1], [0, 0, 1], [1, 0, 1], [0, 0, 0], [1, 1, 1]]])
+    actions = aloha_actions(queues, uniform_weights(5), 1.0, np.random.default_rng(3))
+    # 1 + slot * MAX_REACH + r with r = 0: slots 1, 2, 0, (wait), 0
+    assert actions.tolist() == [[1 + MAX_REACH, 1 + 2 * MAX_REACH, 1, 0, 1]]
+
+
+@pytest.mark.exercise("6.2")
+def test_aloha_draws_its_random_numbers_from_rng():
+    """Catches drawing from numpy's global generator instead of ``rng``: the same seed must
+    give the same actions, and another seed other ones."""
+    queues = np.ones((500, 3, 2), np.uint8)
+    weights = np.array([[0.5, 0.5, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25], [1.0, 0.0, 0.0, 0.0]])
+    first = aloha_actions(queues, weights, 0.5, np.random.default_rng(7))
+    again = aloha_actions(queues, weights, 0.5, np.random.default_rng(7))
+    other = aloha_actions(queues, weights, 0.5, np.random.default_rng(8))
+    np.testing.assert_array_equal(first, again)
+    assert (first != other).any()
+
+
 def test_aloha_rejects_bad_input():
     queues = np.zeros((1, 4, 2), np.uint8)
     rng = np.random.default_rng(0)

@@ -209,6 +209,17 @@ def test_vickrey_batch_3d():
     np.testing.assert_allclose(out.price, [[2.0, 2.0], [2.0, 5.0]])
 
 
+@pytest.mark.exercise("1.2")
+def test_vickrey_does_not_change_the_bids():
+    """Catches sorting the caller's bids in place (``bids.sort()``) to find the second price:
+    the auction must leave its input as it was (np.sort returns a sorted copy)."""
+    bids = np.array([[0.2, 0.9, 0.5], [0.4, 0.1, 0.3]])
+    out = vickrey_auction(bids)
+    np.testing.assert_array_equal(bids, [[0.2, 0.9, 0.5], [0.4, 0.1, 0.3]])
+    np.testing.assert_array_equal(out.winner, [1, 0])
+    np.testing.assert_allclose(out.price, [0.5, 0.3])
+
+
 # ======================================================================================
 # 1.1 and 1.2 together: return types and properties
 # ======================================================================================

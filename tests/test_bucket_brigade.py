@@ -159,6 +159,45 @@ def test_step_second_price_ignores_rules_that_are_not_eligible():
 
 
 @pytest.mark.exercise("2.1")
+@pytest.mark.parametrize("pricing", ["first", "second"])
+def test_step_negative_reward_is_paid_by_the_winner_to_the_environment(pricing):
+    """Catches a negative reward dropped (only ``reward > 0`` handled) or paid to the winner
+    (its sign lost): the docstring says the winner pays it to the ENVIRONMENT."""
+    out = step_transfers(S4, [0, 1, 2], winner=1, supplier=3, reward=-1.5,
+                         c_bid=C, tax_rate=TAX_RATE, pricing=pricing)
+    bid = [(1, 3, "bid", 1.0)] if pricing == "first" else [(1, 3, "bid", 0.5),
+                                                           (MINT, 3, "mint", 0.5)]
+    assert_transfers(out, bid + [(1, TAX, "tax", 0.5), (1, ENVIRONMENT, "reward", 1.5)])
+
+
+@pytest.mark.exercise("2.1")
+def test_step_second_price_is_capped_at_the_winners_own_bid():
+    """Catches an uncapped second price: a winner picked by exploration (rule 0 bids 0.5 while
+    rule 3 bids 2) pays at most its own bid, and then nothing is minted."""
+    out = step_transfers(S4, [0, 3], winner=0, supplier=None, reward=0.0,
+                         c_bid=C, tax_rate=TAX_RATE, pricing="second")
+    assert_transfers(out, [(0, ENVIRONMENT, "bid", 0.5), (0, TAX, "tax", 0.25)])
+
+
+@pytest.mark.exercise("2.1")
+def test_step_second_price_tie_at_the_top_mints_nothing():
+    """Catches a mint of 0 kept: when another eligible rule bid as much as the winner, the
+    winner pays its own bid and the docstring says to skip the mint."""
+    out = step_transfers([2.0, 4.0, 4.0, 8.0], [0, 1, 2], winner=2, supplier=0, reward=0.0,
+                         c_bid=C, tax_rate=0.0, pricing="second")  # bids 0.5, 1, 1
+    assert_transfers(out, [(2, 0, "bid", 1.0)])
+
+
+@pytest.mark.exercise("2.1")
+def test_step_a_bid_of_zero_is_still_paid():
+    """Catches a bid of 0 left out: the docstring skips only a tax or a mint of 0. Rule 0 has
+    no money, so it bids 0 (and its tax, 0, is skipped)."""
+    out = step_transfers([0.0, 3.0], [0, 1], winner=0, supplier=1, reward=0.0,
+                         c_bid=C, tax_rate=TAX_RATE)
+    assert_transfers(out, [(0, 1, "bid", 0.0)])
+
+
+@pytest.mark.exercise("2.1")
 @settings(deadline=None, max_examples=40)
 @given(data=st.data())
 def test_property_first_price_steps_create_no_money(data):
@@ -308,6 +347,19 @@ def test_money_created_counts_payments_to_the_environment_and_tax_as_outflows():
     transfers = [Transfer(0, ENVIRONMENT, 1.0, "reward"), Transfer(0, TAX, 0.5, "tax")]
     assert money_created([3.0], [1.5], transfers) == pytest.approx(0.0, abs=1e-12)
     assert money_created([3.0], [3.0], transfers) == pytest.approx(1.5, abs=1e-12)
+
+
+@pytest.mark.exercise("2.3")
+def test_money_created_ignores_flows_that_reach_no_rule():
+    """Catches counting every payment from or to ENVIRONMENT/TAX: external flows are those
+    between a rule and ENVIRONMENT or TAX, so money moving between two external accounts (or
+    minted into one) changes nothing the rules hold."""
+    outside = [Transfer(ENVIRONMENT, TAX, 3.0, "tax"), Transfer(TAX, ENVIRONMENT, 1.0, "reward"),
+               Transfer(MINT, ENVIRONMENT, 7.0, "mint")]
+    assert money_created([1.0, 2.0], [1.0, 2.0], outside) == pytest.approx(0.0, abs=1e-12)
+    # ...while money minted into a rule is what the audit finds
+    books = outside + [Transfer(MINT, 0, 1.25, "mint")]
+    assert money_created([1.0, 2.0], [2.25, 2.0], books) == pytest.approx(1.25, abs=1e-12)
 
 
 @pytest.mark.exercise("2.3")

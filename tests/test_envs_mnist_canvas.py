@@ -67,6 +67,18 @@ def test_canvas_accepts_uint8_and_other_sizes():
     assert float(out[0, 0, 29, 29]) == 1.0 and float(out[0, 0, 30, 30]) == 0.0
 
 
+@pytest.mark.exercise("5.1")
+def test_canvas_of_the_digit_size_and_of_an_empty_batch():
+    """Catches code that breaks without a margin or without images: a 28 x 28 canvas is the
+    digit itself (a slice ``m:-m`` is empty for m = 0), and no digits give no canvases."""
+    digits = torch.rand(2, 28, 28)
+    out = place_on_canvas(digits, size=28)
+    assert out.shape == (2, 1, 28, 28)
+    torch.testing.assert_close(out[:, 0], digits)
+    empty = place_on_canvas(torch.zeros(0, 28, 28))
+    assert empty.shape == (0, 1, 64, 64) and empty.dtype == torch.float32
+
+
 @pytest.mark.parametrize(("images", "size", "error", "match"), [
     (torch.rand(2, 28, 27), 64, ValueError, "28 x 28"),
     (torch.rand(28, 28), 64, ValueError, "shape"),
@@ -231,6 +243,43 @@ def test_reward_uses_eval_mode_without_gradients_and_restores_the_mode():
     reward = classifier_reward(net, images, torch.full((64,), 4))
     torch.testing.assert_close(reward, expected)  # dropout off: deterministic
     assert net.training and not reward.requires_grad
+
+
+class Spy(Fixed):
+    """``Fixed``, noting for every call whether it ran in training mode and with gradients."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append({"training": self.training, "grad": torch.is_grad_enabled()})
+        return super().forward(x)
+
+
+@pytest.mark.exercise("5.4")
+def test_reward_runs_the_classifier_in_eval_mode_without_gradients():
+    """Catches a classifier run with gradient tracking on (the docstring: torch.no_grad) or in
+    training mode; the forward pass itself records how it was called."""
+    spy = Spy().train()
+    images = torch.zeros(2, 1, 64, 64)
+    images[0, 0, 0, 5] = images[1, 0, 0, 2] = 1.0
+    torch.testing.assert_close(classifier_reward(spy, images, torch.tensor([5, 3])),
+                               torch.tensor([1.0, 0.0]))
+    assert spy.calls == [{"training": False, "grad": False}]
+    assert torch.is_grad_enabled()  # switched off only for the classifier's call
+
+
+@pytest.mark.exercise("5.4")
+def test_reward_leaves_a_classifier_in_eval_mode_in_eval_mode():
+    """Catches switching the classifier back to training mode whatever its mode was: the
+    docstring says leave its mode as you found it."""
+    spy = Spy().eval()
+    classifier_reward(spy, torch.zeros(3, 1, 64, 64), torch.tensor([0, 1, 2]))
+    assert not spy.training
+    spy.train()
+    classifier_reward(spy, torch.zeros(3, 1, 64, 64), torch.tensor([0, 1, 2]))
+    assert spy.training
 
 
 def test_reward_rejects_bad_input():

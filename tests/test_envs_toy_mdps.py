@@ -106,6 +106,20 @@ def test_value_iteration_terminal_rows_are_zero():
 
 
 @pytest.mark.exercise("3.3")
+def test_value_iteration_stops_after_max_iterations_updates():
+    """Catches a loop that runs until convergence whatever ``max_iterations`` says: on the
+    chain the goal's 0.8 travels back one state per Bellman update."""
+    chain = make_task("chain")  # right from state 4 reaches the goal (5) and pays 0.8
+    once = value_iteration(chain, 0.9, max_iterations=1)  # one update from Q = 0: the rewards
+    np.testing.assert_allclose(once, [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0.8], [0, 0]],
+                               rtol=0, atol=1e-12)
+    thrice = value_iteration(chain, 0.9, max_iterations=3)
+    # V after two updates: 0.8 in state 4, 0.9 * 0.8 = 0.72 in state 3; the start is still 0
+    np.testing.assert_allclose(thrice, [[0, 0], [0, 0], [0, 0.648], [0, 0.72], [0.648, 0.8],
+                                        [0, 0]], rtol=0, atol=1e-12)
+
+
+@pytest.mark.exercise("3.3")
 def test_value_iteration_leaves_the_mdp_alone():
     mdp = make_task("chain")
     rewards, transitions = mdp.rewards.copy(), mdp.transitions.copy()

@@ -57,6 +57,32 @@ def test_neighbourhoods_are_symmetric_and_grow_with_k():
         previous = current
 
 
+@pytest.mark.exercise("6.1")
+def test_neighbourhoods_a_user_without_access_point_is_its_own_neighbourhood():
+    """Catches the identity dropped from the one-hop relation: access @ access.T alone has a
+    zero row for a user that reaches no access point, so growing from it loses the user."""
+    access = np.array([[1, 0], [0, 0], [1, 1], [0, 1]], bool)  # user 1 reaches nothing
+    for k in range(4):
+        out = neighbourhoods(access, k)
+        assert np.flatnonzero(out[1]).tolist() == [1], k
+        assert np.flatnonzero(out[:, 1]).tolist() == [1], k
+    # the others: 0 and 2 share point 0, 2 and 3 share point 1
+    np.testing.assert_array_equal(neighbourhoods(access, 1),
+                                  [[1, 0, 1, 0], [0, 1, 0, 0], [1, 0, 1, 1], [0, 0, 1, 1]])
+    assert neighbourhoods(access, 2)[0, 3] and not neighbourhoods(access, 1)[0, 3]
+
+
+@pytest.mark.exercise("6.1")
+def test_neighbourhoods_need_one_hop_per_column_of_a_strip_and_stay_boolean_for_large_k():
+    """Catches counting walks with integer matrix products and comparing with 0 only at the
+    end (the TODO: keep the matrix boolean): the counts overflow int64 long before k = 23."""
+    access = access_matrix(2, 12, 1)  # 2 x 12 cells, one user each: users 0..11 / 12..23
+    assert not neighbourhoods(access, 10)[0, 23]  # the far corner is 11 columns away
+    assert neighbourhoods(access, 11)[0, 23]
+    far = neighbourhoods(access, 23)
+    assert far.dtype == bool and far.all()
+
+
 def test_neighbourhoods_reject_bad_input():
     with pytest.raises(ValueError, match="k must be"):
         neighbourhoods(access_matrix(2, 2, 1), -1)

@@ -175,6 +175,17 @@ def test_winner_utility_does_not_modify_its_inputs():
 
 
 @pytest.mark.exercise("3.1")
+def test_winner_utility_env_returns_a_copy_of_the_rewards():
+    """Catches 'env' handing back the caller's rewards array itself: the result is a new
+    array, so writing into it leaves the rewards alone."""
+    rewards = REWARDS.copy()
+    out = winner_utility("env", **tiny(rewards=rewards))
+    np.testing.assert_array_equal(out, [0.0, 1.0, 0.5])
+    out += 10.0
+    np.testing.assert_array_equal(rewards, [0.0, 1.0, 0.5])
+
+
+@pytest.mark.exercise("3.1")
 @settings(deadline=None, max_examples=100)
 @given(case=utility_cases(), mechanism=st.sampled_from(MECHANISMS))
 def test_property_winner_utility_matches_a_loop(case, mechanism):

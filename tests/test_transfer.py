@@ -79,6 +79,16 @@ def test_weight_shift_matches_a_loop(threshold):
     assert result == pytest.approx(loop_weight_shift(before, after, threshold))
 
 
+@pytest.mark.exercise("4.4")
+def test_weight_shift_pairs_the_parameters_by_name():
+    """Catches pairing before and after by position (zip of the values): the same names may
+    come in another order, as two state_dicts built differently do."""
+    before = {"a": np.array([0.0, 0.0]), "b": np.array([5.0, 5.0])}
+    after = {"b": np.array([5.0, 5.0]), "a": np.array([1.0, 0.0])}
+    # only a[0] moved (by 1): 1 of 4 scalars; by position all four would seem to move by 4 or 5
+    assert weight_shift(before, after, 0.5) == pytest.approx(0.25)
+
+
 @pytest.mark.parametrize(("before", "after", "threshold", "error", "match"), [
     ({"w": [0.0]}, {"v": [0.0]}, 0.1, ValueError, "same parameters"),
     ({"w": [0.0, 1.0]}, {"w": [0.0]}, 0.1, ValueError, "shape"),

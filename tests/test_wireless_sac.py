@@ -59,6 +59,22 @@ def test_td_update_matches_a_loop_on_random_batches():
                                loop_td_update(values, index, rewards, nxt, 0.7, 0.3))
 
 
+@pytest.mark.exercise("6.3")
+def test_td_update_with_the_last_entries_unvisited_and_with_an_empty_batch():
+    """Catches per-entry tables that end at the highest visited entry (np.bincount without
+    minlength): the last entries, unvisited here, keep their value, and an empty batch
+    changes nothing."""
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    out = td_update(values, np.array([0, 1]), np.array([5.0, 0.0]), np.array([0.0, 2.0]),
+                    gamma=0.5, lr=0.5)
+    # entry 0 moves half way to 5, entry 1 half way to 0.5 * 2 = 1; entries 2 and 3 stay
+    np.testing.assert_allclose(out, [3.0, 1.5, 3.0, 4.0])
+    empty = np.zeros(0, int)
+    out = td_update(values, empty, np.zeros(0), np.zeros(0), gamma=0.5, lr=0.5)
+    np.testing.assert_array_equal(out, [1.0, 2.0, 3.0, 4.0])
+    assert out is not values
+
+
 def test_td_update_rejects_bad_input():
     v = np.zeros(3)
     with pytest.raises(ValueError, match="point into the table"):
@@ -138,6 +154,17 @@ def test_sensitivity_matches_a_loop():
     hops = rng.integers(1, 5, 300)
     np.testing.assert_allclose(sensitivity_by_hop(a, b, hops, 4),
                                loop_sensitivity(a, b, hops, 4))
+
+
+@pytest.mark.exercise("6.5")
+def test_sensitivity_ignores_samples_beyond_max_hops():
+    """Catches far samples counted in the last entry (distances clipped at max_hops): the
+    docstring says samples farther than max_hops are ignored."""
+    out = sensitivity_by_hop(np.zeros(4), np.array([1.0, -2.0, 10.0, -20.0]),
+                             np.array([1, 3, 4, 9]), 3)
+    # hop 1: |0 - 1| = 1; hop 2: no sample; hop 3: |0 + 2| = 2; hops 4 and 9 are too far
+    assert out.shape == (3,) and np.isnan(out[1])
+    np.testing.assert_allclose(out[[0, 2]], [1.0, 2.0])
 
 
 def test_sensitivity_rejects_bad_input():
