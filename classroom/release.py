@@ -9,9 +9,17 @@ README, the requirements and a ``pyproject.toml`` and ``Makefile`` of its own. I
 ``solutions/``, no ``tests/hidden/``, and none of the maintainers' tests (the exercise
 mechanism and notebook-format tests need the solutions).
 
+Text written for one copy only is marked in the README and the notebooks' Markdown:
+``<!-- teacher-copy -->`` ... ``<!-- /teacher-copy -->`` is dropped from the student copy,
+and the content of ``<!-- student-copy`` ... ``-->`` (a comment, invisible in the teacher's
+copy) is shown there instead, so that a learner is pointed to ``hint`` where a teacher is
+pointed to ``use_reference`` and ``solutions/``.
+
 ``check_release`` inspects a built copy with the AST, not by searching text: every
 ``@exercise`` function must be a stub, and no function body of ``solutions/`` and no file of
-``solutions/`` or ``tests/hidden/`` may appear anywhere in it.
+``solutions/`` or ``tests/hidden/`` may appear anywhere in it. It also proves that every
+exercise has a hint ladder of at least two rungs, that no hint holds a line of a reference
+body, and that no Markdown of the copy sends a learner to the absent references.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -33,7 +42,9 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
                     "test_classroom_codec.py",
                     "test_grade.py", "grading_fixtures.py", "test_binder.py", "test_browser.py",
                     "test_launch.py", "test_walkthrough.py", "gates.py", "test_colab_rehearsal.py",
-                    "test_book.py", "browser_support.py")
+                    "test_book.py", "browser_support.py", "test_hints.py",
+                    "test_public_tests_catch_mistakes.py", "mutants.py", "mutant_runner.py",
+                    "test_fail_fast.py", "test_fuzz_public_api.py")
 TOP_FILES = ("README.md", "requirements.txt", "LICENSE")
 MARKER = ".student-release"
 
@@ -90,18 +101,39 @@ def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
+TEACHER_ONLY = re.compile(r"[ \t]*<!-- teacher-copy -->.*?<!-- /teacher-copy -->[ \t]*\n?",
+                          re.DOTALL)
+STUDENT_ONLY = re.compile(r"<!-- student-copy\n(.*?)\n?-->", re.DOTALL)
+MARKERS = ("teacher-copy", "student-copy")
+# What a learner without the references must not be sent to: the text of the student copy
+# names neither (code may still call use_reference(..., on=False), which works there).
+REFERENCE_POINTERS = ("use_reference", "solutions/", "--reference")
+MIN_HINTS = 2
+MIN_LINE = 16  # characters: shorter lines of a reference body (``return x``) are too common
+
+
+def student_text(text: str) -> str:
+    """The student copy's version of a README or a Markdown cell (see the module docstring)."""
+    return STUDENT_ONLY.sub(lambda m: m.group(1), TEACHER_ONLY.sub("", text))
+
+
 def _strip_notebook(src: Path, dst: Path) -> int:
     """Copy a notebook, clearing the outputs of every code cell from the first cell that
-    calls ``check(`` on. Returns how many cells were cleared."""
+    calls ``check(`` on, and keeping each Markdown cell's student-copy text. Returns how many
+    cells were cleared."""
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
     clearing, cleared = False, 0
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = student_text(cell.source)
         if cell.cell_type != "code":
             continue
         clearing = clearing or "check(" in cell.source
-        if clearing:
+        # outputs saved in the teacher's copy that name the references (an unsolved message)
+        if clearing or any(word in str(output) for output in cell.outputs
+                           for word in REFERENCE_POINTERS):
             cell.outputs, cell.execution_count = [], None
             cleared += 1
     nbformat.write(nb, dst)
@@ -136,7 +168,8 @@ def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
             shutil.copy2(root / name, out / name)
     readme = out / "README.md"
     if readme.exists():
-        readme.write_text(BANNER + readme.read_text(encoding="utf-8"), encoding="utf-8")
+        readme.write_text(BANNER + student_text(readme.read_text(encoding="utf-8")),
+                          encoding="utf-8")
     (out / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     (out / "Makefile").write_text(MAKEFILE, encoding="utf-8")
     return out
@@ -164,6 +197,91 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _body_lines(tree: ast.AST, source: str) -> list[str]:
+    """The source lines of every function body (docstrings and comments left out), long
+    enough to mean something, without their whitespace."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                body = body[1:]
+            for stmt in body:
+                for line in lines[stmt.lineno - 1:stmt.end_lineno]:
+                    code = _squeeze(line.split("#", 1)[0])
+                    if len(code) >= MIN_LINE:
+                        found.append(code)
+    return found
+
+
+def _release_hints(out: Path) -> dict[str, tuple[str, ...]] | None:
+    """``HINTS`` of the copy's ``course_lib/hint_text.py``, read without importing it."""
+    path = out / "course_lib" / "hint_text.py"
+    if not path.exists():
+        return None
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        target = (node.target if isinstance(node, ast.AnnAssign) else
+                  node.targets[0] if isinstance(node, ast.Assign) else None)
+        if isinstance(target, ast.Name) and target.id == "HINTS" and node.value is not None:
+            return ast.literal_eval(node.value)
+    return None
+
+
+def _markdown_texts(out: Path) -> dict[str, str]:
+    """The README, every Markdown cell of the copy and the outputs of every code cell,
+    keyed by where they are."""
+    import nbformat
+
+    texts = {}
+    if (out / "README.md").exists():
+        texts["README.md"] = (out / "README.md").read_text(encoding="utf-8")
+    for path in sorted((out / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "markdown":
+                texts[f"{path.relative_to(out)} cell {i}"] = cell.source
+            else:
+                texts[f"{path.relative_to(out)} cell {i} (outputs)"] = str(cell.outputs)
+    return texts
+
+
+def check_hints(out: Path, root: Path, ids: list[str]) -> list[str]:
+    """Every exercise ``ids`` has at least ``MIN_HINTS`` hints, and none holds a line of a
+    reference body."""
+    hints = _release_hints(out)
+    if hints is None:
+        return ["course_lib/hint_text.py with HINTS is missing from the release"]
+    problems = [f"exercise {i} has {len(hints.get(i, ()))} hints (at least {MIN_HINTS})"
+                for i in ids if len(hints.get(i, ())) < MIN_HINTS]
+    secret_lines = set()
+    for path in (root / "solutions").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        secret_lines.update(_body_lines(ast.parse(source), source))
+    for exercise_id, ladder in hints.items():
+        for rung, text in enumerate(ladder, 1):
+            leaked = [line for line in secret_lines if line in _squeeze(text)]
+            if leaked:
+                problems.append(f"hint {rung} of exercise {exercise_id} holds a line of a "
+                                f"reference body: {leaked[0]!r}")
+    return problems
+
+
+def check_text(out: Path) -> list[str]:
+    """No Markdown or saved output of the copy points to the references, and no Markdown
+    keeps a copy marker."""
+    problems = []
+    for where, text in _markdown_texts(out).items():
+        for word in REFERENCE_POINTERS + MARKERS:
+            if word in text:
+                problems.append(f"{where} mentions {word!r}")
+    return problems
+
+
 def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
     """Every problem found in the student copy at ``out`` (an empty list: it is clean)."""
     out, root = Path(out), Path(root)
@@ -181,7 +299,7 @@ def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
     for path in (root / "solutions").rglob("*.py"):
         for name, dump in _function_bodies(ast.parse(path.read_text(encoding="utf-8"))).items():
             secret_bodies[dump] = f"{path.relative_to(root)}: {name}"
-    exercises = 0
+    exercises, ids = 0, []
     for path in sorted(out.rglob("*.py")):
         rel = path.relative_to(out)
         if _digest(path) in secret_files:
@@ -190,6 +308,7 @@ def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and _exercise_decorator(node):
                 exercises += 1
+                ids.append(_exercise_decorator(node)[0])
                 if not _is_stub_body(node.body):
                     problems.append(f"{rel}: exercise function {node.name} is not a stub")
         for name, dump in _function_bodies(tree).items():
@@ -197,7 +316,7 @@ def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
                 problems.append(f"{rel}: {name} has the body of {secret_bodies[dump]}")
     if exercises == 0:
         problems.append("no exercise functions found in the release")
-    return problems
+    return problems + check_hints(out, root, ids) + check_text(out)
 
 
 def main(argv: list[str] | None = None) -> int:
