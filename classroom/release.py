@@ -180,17 +180,22 @@ def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
 # --------------------------------------------------------------------------------------
 
 
-def _function_bodies(tree: ast.AST) -> dict[str, str]:
-    """ast.dump of every function body (docstring left out), keyed by a readable name."""
-    bodies = {}
+def _bodies(tree: ast.AST) -> list[tuple[ast.AST, list[ast.stmt]]]:
+    """Every function with its body, the docstring left out."""
+    found = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 body = body[1:]
-            if body:
-                bodies[f"{node.name} (line {node.lineno})"] = ast.dump(ast.Module(body, []))
-    return bodies
+            found.append((node, body))
+    return found
+
+
+def _function_bodies(tree: ast.AST) -> dict[str, str]:
+    """ast.dump of every function body (docstring left out), keyed by a readable name."""
+    return {f"{node.name} (line {node.lineno})": ast.dump(ast.Module(body, []))
+            for node, body in _bodies(tree) if body}
 
 
 def _digest(path: Path) -> str:
@@ -206,16 +211,12 @@ def _body_lines(tree: ast.AST, source: str) -> list[str]:
     enough to mean something, without their whitespace."""
     lines = source.splitlines()
     found = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                body = body[1:]
-            for stmt in body:
-                for line in lines[stmt.lineno - 1:stmt.end_lineno]:
-                    code = _squeeze(line.split("#", 1)[0])
-                    if len(code) >= MIN_LINE:
-                        found.append(code)
+    for _, body in _bodies(tree):
+        for stmt in body:
+            for line in lines[stmt.lineno - 1:stmt.end_lineno]:
+                code = _squeeze(line.split("#", 1)[0])
+                if len(code) >= MIN_LINE:
+                    found.append(code)
     return found
 
 

@@ -444,6 +444,17 @@ class Case:
 INDEX_KINDS = {"negative", "huge", "fraction", "floatint"}
 UNIT = {"huge", "negative"}   # a probability or discount: huge and negative values are wrong
 
+
+def _critic_case(name: str, make: Callable[[Any], Any]) -> Case:
+    """A critic's values for a batch of states and valid actions of a small grid."""
+    return Case(name, _critic_values,
+                st.tuples(grid_st(), ints(1, 2)).flatmap(lambda gb: kw(
+                    critic=st.just(gb[0]).map(make),
+                    states=iarray((gb[1], gb[0].n_users), 0, gb[0].n_states - 1),
+                    actions=valid_actions(gb[0], (gb[1], gb[0].n_users)))),
+                fuzz=("states", "actions"),
+                strict={"states": INDEX_KINDS, "actions": INDEX_KINDS})
+
 CASES: list[Case] = [
     # ---- chapter 1: auctions and bidders -----------------------------------------------
     Case("auctions.as_bid_array", auctions.as_bid_array, kw(x=bids, name="x"),
@@ -686,18 +697,9 @@ CASES: list[Case] = [
          kw(grid=grid_st(), k=ints(0, 3), seed=seeds)),
     Case("linear_critic.LinearCritic", linear_critic.LinearCritic,
          kw(grid=grid_st(), k=ints(0, 3))),
-    Case("wireless_sac.TruncatedCritic.lookup", _critic_values,
-         st.tuples(grid_st(), ints(1, 2)).flatmap(lambda gb: kw(
-             critic=st.just(gb[0]).map(lambda g: wireless_sac.TruncatedCritic(g, 1)),
-             states=iarray((gb[1], gb[0].n_users), 0, gb[0].n_states - 1),
-             actions=valid_actions(gb[0], (gb[1], gb[0].n_users)))),
-         fuzz=("states", "actions"), strict={"states": INDEX_KINDS, "actions": INDEX_KINDS}),
-    Case("linear_critic.LinearCritic.values", _critic_values,
-         st.tuples(grid_st(), ints(1, 2)).flatmap(lambda gb: kw(
-             critic=st.just(gb[0]).map(lambda g: linear_critic.LinearCritic(g, 2)),
-             states=iarray((gb[1], gb[0].n_users), 0, gb[0].n_states - 1),
-             actions=valid_actions(gb[0], (gb[1], gb[0].n_users)))),
-         fuzz=("states", "actions"), strict={"states": INDEX_KINDS, "actions": INDEX_KINDS}),
+    _critic_case("wireless_sac.TruncatedCritic.lookup",
+                 lambda g: wireless_sac.TruncatedCritic(g, 1)),
+    _critic_case("linear_critic.LinearCritic.values", lambda g: linear_critic.LinearCritic(g, 2)),
     Case("wireless_sac.td_update", wireless_sac.td_update, _td_args(),
          strict={"index": INDEX_KINDS, "gamma": UNIT, "lr": UNIT}),
     Case("linear_critic.linear_td_update", linear_critic.linear_td_update, _linear_td_args(),
