@@ -29,18 +29,29 @@ import importlib
 import importlib.util
 import inspect
 import io
-import linecache
 import os
 import re
 import shlex
 import sys
 import textwrap
-import tokenize
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from course_lib.failure_summary import (
+    DETAILED,
+    WIDTH,
+    cut,
+    headline,
+    is_course_file,
+    relative,
+    sub_exceptions,
+    summarise_failure,
+    summarise_text,
+    walk_traceback,
+)
 
 ENV_VAR = "COURSE_LIB_REFERENCE"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -433,23 +444,17 @@ def _exercise_decorator(node: ast.FunctionDef) -> tuple[str, str] | None:
     return next((found for found in map(_exercise_call, node.decorator_list) if found), None)
 
 
-def _relative(path: str | Path) -> str:
-    """``path`` relative to the repository root where it lies inside it (as messages show it)."""
-    try:
-        return Path(path).resolve().relative_to(REPO_ROOT.resolve()).as_posix()
-    except (ValueError, OSError):
-        return str(path)
-
 
 def describe_error(err: BaseException) -> str:
     """One line naming the file, the line and the error, for an error raised while loading
     code: ``course_lib/bidders.py, line 57: SyntaxError: unmatched ')'``."""
     if isinstance(err, SyntaxError) and err.filename:
-        where, text = f"{_relative(err.filename)}, line {err.lineno}", err.msg
+        where, text = f"{relative(err.filename)}, line {err.lineno}", err.msg
     else:  # the innermost frame in the course's own files is where the learner looks
-        frames = [(tb.tb_frame.f_code.co_filename, tb.tb_lineno) for tb in _walk(err.__traceback__)
-                  if _is_course_file(tb.tb_frame.f_code.co_filename)]
-        where = f"{_relative(frames[-1][0])}, line {frames[-1][1]}" if frames else ""
+        frames = [(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+                  for tb in walk_traceback(err.__traceback__)
+                  if is_course_file(tb.tb_frame.f_code.co_filename)]
+        where = f"{relative(frames[-1][0])}, line {frames[-1][1]}" if frames else ""
         text = str(err)
     return f"{where}: {type(err).__name__}: {text}" if where else f"{type(err).__name__}: {text}"
 
@@ -640,285 +645,14 @@ def get_exercise(exercise_id: str) -> Exercise:
     return _REGISTRY[exercise_id]
 
 
-# --------------------------------------------------------------------------------------
-# Failures, in a few lines: what was called, what came back, where and how the test failed
-# --------------------------------------------------------------------------------------
-
-_WIDTH = 100  # characters of one line of a failure summary
-_MAX_LINES = 12  # lines of one failure summary; the rest is cut with a marker
-_DETAILED = 3  # failing tests shown in full summary; further ones get one line each
-_MORE = "…"
-
-# Left out of the short summary (the full output keeps them): pytest's advice, which does not
-# apply inside check(), and numpy's largest differences (its ACTUAL and DESIRED say more).
-_NOISE = re.compile(r"^(\.\.\.)?\s*(Use -v+ to get more diff|Full output truncated"
-                    r"|Max (absolute|relative) difference)")
-_ARRAY_LABEL = re.compile(r"^\s*(ACTUAL|DESIRED|x|y): ")  # numpy's two arrays
-_MISMATCH_ITEM = re.compile(r"^\s*\[[\d, ]*\]: ")  # numpy's list of mismatched indices
-
-
-def _walk(tb: Any) -> Iterable[Any]:
-    while tb is not None:
-        yield tb
-        tb = tb.tb_next
-
-
-def _is_course_file(filename: str) -> bool:
-    """Whether a traceback frame lies in the course's own code or tests (not in a library,
-    not in this module's plumbing)."""
-    if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
-        return False
-    path = Path(filename).resolve()
-    if path == Path(__file__).resolve() or not path.is_relative_to(REPO_ROOT.resolve()):
-        return False
-    return not {".venv", "venv", "site-packages"} & set(path.parts)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _cut(text: str, width: int = _WIDTH) -> str:
-    """``text`` in at most ``width`` characters with a '…' marker, cut after a space or an
-    opening bracket or comma (so not inside a word or number, unless one fills the line)."""
-    if len(text) <= width:
-        return text
-    head = text[: width - 2]
-    breaks = [m.end() for m in re.finditer(r"[ ,(\[{]", head) if m.end() > width // 3]
-    return head[: breaks[-1] if breaks else len(head)].rstrip() + " " + _MORE
-
-
-def _short_repr(value: Any, width: int) -> str:
-    try:
-        text = repr(value)
-    except Exception as err:  # a broken __repr__ must not hide the failure itself
-        text = f"<repr failed: {type(err).__name__}>"
-    return _cut(_one_line(text), width)
-
-
-def _cap(lines: list[str], limit: int = _MAX_LINES) -> list[str]:
-    """At most ``limit`` lines, the last one saying how many were left out."""
-    if len(lines) <= limit:
-        return lines
-    return lines[: limit - 1] + [f"{_MORE} ({len(lines) - limit + 1} more lines)"]
-
-
-def _compact_numpy(lines: list[str]) -> list[str]:
-    """numpy's messages: each array on one line (cut later), at most 3 mismatched indices."""
-    out: list[str] = []
-    items = 0
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if _ARRAY_LABEL.match(line):  # the array's repr goes on over indented lines
-            block = [line.strip()]
-            while i < len(lines) and lines[i].startswith(" ") and not _ARRAY_LABEL.match(lines[i]):
-                block.append(lines[i].strip())
-                i += 1
-            out.append(" ".join(block))
-            continue
-        items = items + 1 if _MISMATCH_ITEM.match(line) else 0
-        if items <= 3:
-            out.append(line)
-        elif items == 4:
-            out[-1] += f" {_MORE}"
-    return out
-
-
-def _message_lines(exc: BaseException, text: str | None = None) -> list[str]:
-    """The informative lines of an exception's message (its type too, unless an assertion)."""
-    text = str(exc) if text is None else text
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
-    lines = _compact_numpy([line for line in lines if not _NOISE.match(line)])
-    if isinstance(exc, AssertionError):
-        return lines or ["AssertionError (the assertion has no message)"]
-    kind = type(exc).__name__
-    return [f"{kind}: {lines[0]}"] + lines[1:] if lines else [kind]
-
-
-def _compact_example(note: str) -> list[str]:
-    """hypothesis' "Falsifying example: test(\\n    x=1,\\n)" on one line when it fits."""
-    lines = note.splitlines()
-    if len(lines) > 2 and lines[0].endswith("(") and lines[-1].strip() == ")":
-        one = lines[0] + " ".join(line.strip() for line in lines[1:-1]).rstrip(",") + ")"
-        if len(one) <= _WIDTH:
-            return [one]
-    return lines
-
-
-def _notes(exc: BaseException) -> list[str]:
-    """The notes hypothesis (or a test) attached: the falsifying example first of all.
-    Left out: the "Explanation" block (lines run by failing cases) and how to replay the
-    failure with ``@reproduce_failure``; the full output keeps them."""
-    kept: list[str] = []
-    in_explanation = False
-    for note in getattr(exc, "__notes__", None) or []:
-        note = str(note)
-        if note.startswith("Explanation:"):
-            in_explanation = True
-            continue
-        if (in_explanation and note.startswith(" ")) or "reproduce_failure" in note:
-            continue
-        in_explanation = False
-        kept += _compact_example(note)
-    return kept
-
-
-def _sub_exceptions(exc: BaseException) -> list[BaseException]:
-    subs = getattr(exc, "exceptions", None)  # an ExceptionGroup (hypothesis: several failures)
-    if isinstance(subs, (list, tuple)) and subs and all(isinstance(s, BaseException) for s in subs):
-        return list(subs)
-    return []
-
 
 def unsolved_exercise(exc: BaseException) -> str | None:
     """The id of the unsolved exercise behind a failure (``"?"`` if it does not say), or None."""
     if isinstance(exc, ExerciseNotImplementedError):
         return exc.exercise_id or "?"
-    subs = _sub_exceptions(exc)
+    subs = sub_exceptions(exc)
     ids = [unsolved_exercise(sub) for sub in subs]
     return ids[0] if subs and all(ids) else None
-
-
-def _without_comments(source: str) -> str:
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return source
-    return tokenize.untokenize(t for t in tokens if t.type != tokenize.COMMENT)
-
-
-def _statement(entry: Any) -> str:
-    """The whole statement of a traceback entry, on one line, without comments."""
-    try:
-        source = str(entry.statement)
-    except Exception:  # no source (e.g. code run from a string)
-        source = linecache.getline(str(entry.path), entry.lineno + 1)
-    return _one_line(_without_comments(source))
-
-
-def _failure_site(exc: BaseException, test_file: Path | None) -> tuple[list[str], Any]:
-    """Where the test failed: its own line and, if the failure happened deeper in the course's
-    code (a helper of the tests, the learner's function), that line too. Also returns the
-    innermost such traceback entry (to read the assert there)."""
-    import pytest
-
-    if exc.__traceback__ is None:
-        return [], None
-    entries = [e for e in pytest.ExceptionInfo.from_exception(exc).traceback
-               if _is_course_file(str(e.path))]
-    if not entries:
-        return [], None
-    in_test = [e for e in entries if test_file is not None
-               and Path(e.path).resolve() == test_file.resolve()
-               and not _statement(e).startswith("@")]  # hypothesis' frame at the decorator
-    shown = [in_test[0] if in_test else entries[0]]
-    if entries[-1] is not shown[0]:
-        shown.append(entries[-1])
-    lines = [_cut(f"{label}{_relative(e.path)}, line {e.lineno + 1}: {_statement(e)}")
-             for label, e in zip(("failed:   ", "          "), shown, strict=False)]
-    return lines, entries[-1]
-
-
-def _labelled_message(entry: Any, text: str) -> tuple[list[str], str]:
-    """For ``assert got == expected, (got, expected)``: name the values of the message
-    (``got = ...``, ``expected = ...``) instead of printing them as a bare tuple."""
-    try:
-        node = ast.parse(_statement(entry)).body[0]
-    except (SyntaxError, IndexError):
-        return [], text
-    if not isinstance(node, ast.Assert) or node.msg is None:
-        return [], text
-    names = node.msg.elts if isinstance(node.msg, ast.Tuple) else [node.msg]
-    if not names or not all(isinstance(n, ast.Name) for n in names):
-        return [], text
-    scope = entry.frame.f_locals
-    if not all(n.id in scope for n in names):
-        return [], text
-    values = [scope[n.id] for n in names]
-    if not isinstance(node.msg, ast.Tuple) and isinstance(values[0], str):
-        return [], text  # a message in words: shown as it is
-    shown = str(tuple(values) if isinstance(node.msg, ast.Tuple) else values[0])
-    if not text.startswith(shown):
-        return [], text
-    labels = [f"{n.id} = {_short_repr(v, _WIDTH - len(n.id) - 3)}"
-              for n, v in zip(names, values, strict=True)]
-    return labels, text[len(shown):]
-
-
-def _call_lines(call: dict[str, Any] | None) -> list[str]:
-    """The last call of the checked exercise during the test and what it returned."""
-    if not call:
-        return []
-    parts = [_short_repr(a, 40) for a in call["args"]]
-    parts += [f"{k}={_short_repr(v, 40)}" for k, v in call["kwargs"].items()]
-    lines = [_cut(f"called:   {call['function']}({', '.join(parts)})")]
-    if "returned" in call:
-        lines.append("returned: " + _short_repr(call["returned"], _WIDTH - 10))
-    return lines
-
-
-def _shown_as_actual(returned: str, message: list[str]) -> bool:
-    """Whether numpy's ACTUAL line shows the same value as the "returned:" line."""
-    value = returned.removeprefix("returned: ").removesuffix(" " + _MORE)
-    return any(line.startswith("ACTUAL: " + value) for line in message)
-
-
-def _summary_parts(exc: BaseException, test_file: Path | None,
-                   call: dict[str, Any] | None) -> tuple[list[str], list[str]]:
-    """(the call, the place and the message; the notes) of one failure, each line cut."""
-    site, entry = _failure_site(exc, test_file)
-    labels, text = _labelled_message(entry, str(exc)) if entry is not None else ([], str(exc))
-    message = _message_lines(exc, text)
-    called = _call_lines(call)
-    if len(called) == 2 and _shown_as_actual(called[1], message):
-        called = called[:1]  # numpy's ACTUAL already shows what came back
-    return ([_cut(line) for line in called + site + labels + message],
-            [_cut(line) for line in _notes(exc)])
-
-
-def summarise_failure(exc: BaseException, test_file: Path | None = None,
-                      call: dict[str, Any] | None = None) -> list[str]:
-    """A few lines about one failing test: the call of the exercise and what came back, the
-    test line that failed, and the informative part of the error (pytest's comparison of the
-    two sides, numpy's mismatch report, the example hypothesis found)."""
-    if isinstance(exc, ExerciseNotImplementedError):
-        return [str(exc)]
-    subs = _sub_exceptions(exc)
-    if not subs:
-        head, notes = _summary_parts(exc, test_file, call)
-        return _cap(head) + _cap(notes, 6)  # the example is never cut off by a long message
-    # Several distinct failures (hypothesis): the first few, each with its example.
-    lines = [_one_line(str(getattr(exc, "message", exc))).rstrip(".") + ":"]
-    for k, sub in enumerate(subs[:3], 1):
-        if isinstance(sub, ExerciseNotImplementedError) or _sub_exceptions(sub):
-            part = _cap(summarise_failure(sub, test_file), 6)
-        else:
-            head, notes = _summary_parts(sub, test_file, None)
-            part = _cap(head, 4) + _cap(notes, 3)
-        lines += [f"{k}. {part[0]}"] + [f"   {line}" for line in part[1:]]
-    if len(subs) > 3:
-        lines.append(f"{_MORE} and {len(subs) - 3} more")
-    return lines
-
-
-_CONTEXT = re.compile(r"^(called: |returned: |failed: |          |\w+ = )")
-
-
-def _headline(message: str) -> str:
-    """The line of a summary that says most in one line: the error, not its context (the
-    call, the place, the named values)."""
-    lines = message.splitlines()
-    fallback = lines[0] if lines else ""
-    return next((line for line in lines if not _CONTEXT.match(line)), fallback)
-
-
-def _summarise_text(text: str) -> list[str]:
-    """A failure known only as text (pytest's report): its informative lines."""
-    for prefix in ("course_lib.exercises.ExerciseNotImplementedError: ", "AssertionError: "):
-        text = text.replace(prefix, "")
-    return _cap([_cut(line) for line in _message_lines(AssertionError(), text)])
 
 
 # --------------------------------------------------------------------------------------
@@ -1033,10 +767,10 @@ class CheckReport:
             elif verbose:
                 details = _reworded(o.details or o.message, o.unsolved, audience)
                 lines += [f"  x {o.name}"] + _indent(details, "      ")
-            elif k < _DETAILED:
+            elif k < DETAILED:
                 lines += [f"  x {o.name}"] + _indent(o.message, "      ")
             else:  # enough detail above; the full output has the rest
-                lines.append(_cut(f"  x {o.name}: {_headline(o.message)}", _WIDTH + 6))
+                lines.append(cut(f"  x {o.name}: {headline(o.message)}", WIDTH + 6))
         return lines
 
     def _full_output(self, verbose: bool, audience: str) -> list[str]:
@@ -1107,7 +841,7 @@ class ExerciseSelector:
             if report.nodeid not in self._summarised:  # until the exception itself is seen
                 crash = getattr(report.longrepr, "reprcrash", None)
                 text = crash.message if crash is not None else str(report.longrepr)
-                row["message"] = "\n".join(_summarise_text(text))
+                row["message"] = "\n".join(summarise_text(text))
         elif report.when == "call" and row["passed"] is None:
             row["passed"] = not report.skipped
             if report.skipped:
@@ -1119,7 +853,7 @@ class ExerciseSelector:
         exc = call.excinfo.value
         if getattr(report, "when", None) == "collect":  # a test file that does not import
             cause = exc.__cause__ or exc
-            self.errors.append(f"{_relative(node.path)} could not be loaded: "
+            self.errors.append(f"{relative(node.path)} could not be loaded: "
                                f"{describe_error(cause)}" + "".join(
                                    "\n" + line for line in _error_source(cause)))
             return
@@ -1142,7 +876,7 @@ def check_command(exercise_id: str, test_file: Path | None = None) -> str:
         raise ValueError(f'exercise_id must look like "1.2", got {exercise_id!r}')
     if test_file is None:
         test_file = get_exercise(exercise_id).test_file
-    return (f"python -m pytest {shlex.quote(_relative(test_file))} -p course_lib.exercises "
+    return (f"python -m pytest {shlex.quote(relative(test_file))} -p course_lib.exercises "
             f"--exercise {exercise_id} -vv")
 
 

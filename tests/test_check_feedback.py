@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib import exercises
+from course_lib import exercises, failure_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,6 +147,7 @@ def _stand_in(root: Path):
     """The course's paths point at the stand-in and 9.1 is registered; all undone after."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(exercises, "REPO_ROOT", root)
+        patch.setattr(failure_summary, "REPO_ROOT", root)  # paths in messages, course files
         patch.setattr(exercises, "PACKAGE_DIR", root / "course_lib")
         patch.setattr(exercises, "TESTS_DIR", root / "tests")
         patch.syspath_prepend(str(root / "tests"))
