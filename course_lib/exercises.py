@@ -351,7 +351,9 @@ def use_reference(*exercise_ids: str, on: bool = True) -> _Restore:
     if not isinstance(on, bool):
         raise TypeError(f"on must be True or False, got {on!r}")
     everything, ids = _parse_ids(",".join(exercise_ids), "use_reference")
-    unknown = ids - _known_ids() if ids else set()  # reading the catalog costs a file scan
+    unknown = ids - set(_REGISTRY)
+    if unknown:  # not imported yet, or not an exercise: only the catalog (a file scan) knows
+        unknown -= _known_ids()
     if unknown:
         raise ValueError(
             f"unknown exercise id(s) {sorted(unknown)}; known: {sorted(_known_ids(), key=_id_key)}"
@@ -774,18 +776,24 @@ class CheckReport:
         return lines
 
     def _full_output(self, verbose: bool, audience: str) -> list[str]:
-        """How to see everything: ``verbose``, and the pytest command (with a ``cd`` to the
-        course folder when this process runs elsewhere, e.g. a notebook in notebooks/)."""
-        command = self.command
-        if self.folder and Path.cwd().resolve() != Path(self.folder).resolve():
-            command = f"cd {shlex.quote(self.folder)} && {command}"
+        """How to see everything: ``verbose``, and the pytest command. Run from inside the
+        course (a notebook in notebooks/) it says "from the course folder", so that a saved
+        output names no one's folders; run from outside, it starts with a ``cd`` there."""
+        command, where = self.command, ""
+        if self.folder:
+            here, folder = Path.cwd().resolve(), Path(self.folder).resolve()
+            if here.is_relative_to(folder) and here != folder:
+                where = ", from the course folder"
+            elif not here.is_relative_to(folder):
+                command = f"cd {shlex.quote(self.folder)} && {command}"
         if verbose:
-            first = "  The same tests in a terminal:"
+            first = f"  The same tests in a terminal{where}:"
         elif audience == "cli":
             first = (f"  Full output: python -m course_lib check {self.exercise_id} --verbose, "
-                     "or run:")
+                     f"or run{where}:")
         else:
-            first = f'  Full output: check("{self.exercise_id}", verbose=True), or in a terminal:'
+            first = (f'  Full output: check("{self.exercise_id}", verbose=True), or in a '
+                     f"terminal{where}:")
         return [first, f"    {command}"]
 
     def __repr__(self) -> str:

@@ -286,6 +286,12 @@ def test_the_report_prints_the_command_and_how_to_see_everything(fake_root, repo
     assert report.folder == str(fake_root)
     assert text.splitlines()[-1] == f"    cd {fake_root} && {report.command}"
     assert 'check("9.1", verbose=True)' in text
+    # run from inside the course (a notebook in notebooks/): no absolute path to save
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(fake_root / "tests")
+        inside = report.text().splitlines()
+    assert inside[-2:] == ['  Full output: check("9.1", verbose=True), or in a terminal, from '
+                           "the course folder:", f"    {report.command}"]
     cli = report.text(audience="cli")
     assert "python -m course_lib check 9.1 --verbose" in cli and "check(" not in cli
     # the first three failing tests in full, the others in one line each

@@ -39,6 +39,30 @@ def test_committed_executed_with_volatile_metadata_stripped(path):
     assert first.cell_type == "markdown" and first.source.startswith("# ")
 
 
+# An absolute path in a saved output (/home/..., /work/...): someone's folders on a web page.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[\w.+-]+/)+[\w.+-]*")
+
+
+def _output_text(output) -> str:
+    data = output.get("data", {})
+    return output.get("text", "") + "".join(
+        v for k, v in data.items() if k.startswith("text/") and isinstance(v, str))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_saved_outputs_name_no_absolute_paths(path):
+    nb = nbformat.read(path, as_version=4)
+    found = [(n, m) for n, cell in enumerate(nb.cells) for output in cell.get("outputs", [])
+             for m in ABSOLUTE_PATH.findall(_output_text(output))]
+    assert not found, f"{path.name}: absolute paths in saved outputs (cell, path): {found[:5]}"
+
+
+def test_the_absolute_path_pattern_finds_paths_and_leaves_ratios():
+    assert ABSOLUTE_PATH.findall("cd /work/main && python") == ["/work/main"]
+    assert ABSOLUTE_PATH.findall("/home/ada/.venv/bin/python") == ["/home/ada/.venv/bin/python"]
+    assert not ABSOLUTE_PATH.findall("3/4 of the bids, 17/17 tests, 1/n, ./notebooks/x")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_chapter_exercise_has_a_check_cell(path):
     chapter = int(path.name[:2])
