@@ -605,8 +605,14 @@ def _steady_inverted(n_stages, reward, c_bid, tax_rate):
 # ======================================================================================
 
 
+# What the winner receives and pays under each mechanism (the reference's rules).
+_UTILITY_TABLE = {"bb": ("next_first", "own"), "v": ("next_first", "second"),
+                  "ccv": ("next_second", "second")}
+
+
 def _utility(mechanism, rewards, gamma, bids, next_bids, next_exists, *, mask=True,
-             table=None):
+             change=None):
+    """The reference's utility, with ``change`` (mechanism -> (receive, pay)) put in."""
     from course_lib.society import top_two
 
     if mechanism == "env":
@@ -617,9 +623,7 @@ def _utility(mechanism, rewards, gamma, bids, next_bids, next_exists, *, mask=Tr
         next_first = np.where(next_exists, next_first, 0.0)
         next_second = np.where(next_exists, next_second, 0.0)
     terms = {"own": own, "second": second, "next_first": next_first, "next_second": next_second}
-    table = table or {"bb": ("next_first", "own"), "v": ("next_first", "second"),
-                      "ccv": ("next_second", "second")}
-    receive, pay = table[mechanism]
+    receive, pay = {**_UTILITY_TABLE, **(change or {})}[mechanism]
     return rewards + gamma * terms[receive] - terms[pay]
 
 
@@ -634,24 +638,21 @@ def _utility_unmasked(*args):
         "Lets ccv receive the highest next bid (that is v); the module's table says ccv "
         "receives the second-highest.")
 def _utility_ccv_first(*args):
-    return _utility(*args, table={"bb": ("next_first", "own"), "v": ("next_first", "second"),
-                                  "ccv": ("next_first", "second")})
+    return _utility(*args, change={"ccv": ("next_first", "second")})
 
 
 @mutant("3.1", "v_pays_its_own_bid",
         "Makes v pay the winner's own bid (that is bb); the table says v pays the "
         "second-highest bid.")
 def _utility_v_own(*args):
-    return _utility(*args, table={"bb": ("next_first", "own"), "v": ("next_first", "own"),
-                                  "ccv": ("next_second", "second")})
+    return _utility(*args, change={"v": ("next_first", "own")})
 
 
 @mutant("3.1", "bb_receives_the_second_next_bid",
         "Lets bb receive the second-highest next bid; the module says the next winner's bid is "
         "the highest next bid, so bb receives the max.")
 def _utility_bb_second(*args):
-    return _utility(*args, table={"bb": ("next_second", "own"), "v": ("next_first", "second"),
-                                  "ccv": ("next_second", "second")})
+    return _utility(*args, change={"bb": ("next_second", "own")})
 
 
 @mutant("3.1", "second_price_next_distinct",
