@@ -24,6 +24,7 @@ pytest plugin: ``python -m pytest tests/test_auctions.py -p course_lib.exercises
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import importlib
 import importlib.util
@@ -43,10 +44,12 @@ from typing import Any
 from course_lib.failure_summary import (
     DETAILED,
     WIDTH,
+    call_details,
     cut,
     headline,
     is_course_file,
     relative,
+    shows_cut,
     sub_exceptions,
     summarise_failure,
     summarise_text,
@@ -267,8 +270,7 @@ def exercise(
             __tracebackhide__ = True  # plumbing: pytest's reports show the learner's code
             call = None
             if exercise_id in _WATCH["ids"]:  # check() is running: remember the call as made
-                call = _WATCH["call"] = {"function": func.__name__, "args": args,
-                                         "kwargs": kwargs}
+                call = _WATCH["call"] = _recorded_call(func.__name__, args, kwargs)
             result = _call_exercise(exercise_id, signature, validate, args, kwargs)
             if call is not None:
                 call["returned"] = result
@@ -278,6 +280,23 @@ def exercise(
         return wrapper
 
     return decorate
+
+
+def _as_passed(value: Any) -> Any:
+    """A deep copy of one argument, taken before the exercise runs: a body that changes its
+    input in place must not change what check() reports as passed. A value that cannot be
+    copied is kept as it is (the report may then show it changed, but the call still runs)."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # whatever stops the copy: keep the original
+        return value
+
+
+def _recorded_call(function: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The record check() shows for a call: the function's name and a copy of its arguments,
+    each copied on its own so that one that cannot be copied does not spoil the others."""
+    return {"function": function, "args": tuple(_as_passed(a) for a in args),
+            "kwargs": {name: _as_passed(v) for name, v in kwargs.items()}}
 
 
 def _call_exercise(exercise_id: str, signature: inspect.Signature,
@@ -757,9 +776,18 @@ class CheckReport:
             lines.append("  " + _hint(failed[0].unsolved, failed[0].message, audience))
         else:
             lines += self._failures(failed, verbose, audience)
+        if not verbose and shows_cut("\n".join(lines[1:])):
+            lines.append(self._cut_notice(audience))
         if failed and self.command:
             lines += self._full_output(verbose, audience)
         return "\n".join(lines)
+
+    def _cut_notice(self, audience: str) -> str:
+        """Where to see what the short report cut (the verbose report shows the call and what
+        came back in full, and pytest's whole report)."""
+        how = (f"python -m course_lib check {self.exercise_id} --verbose" if audience == "cli"
+               else f'check("{self.exercise_id}", verbose=True)')
+        return f'  "…" marks what is cut short above: {how} shows it in full.'
 
     def _failures(self, failed: list[TestOutcome], verbose: bool, audience: str) -> list[str]:
         lines: list[str] = []
@@ -804,7 +832,8 @@ class ExerciseSelector:
     """pytest plugin: keep the tests marked ``@pytest.mark.exercise(<id>)`` and record outcomes.
 
     ``results`` maps each test's node id to its exercises, ``passed`` and ``message`` (a few
-    lines about a failure), ``details`` (pytest's full report) and ``unsolved`` (the id of the
+    lines about a failure), ``details`` (pytest's full report; under check(), after the call
+    of the exercise and what it returned, nothing cut) and ``unsolved`` (the id of the
     unsolved exercise the test hit, or None). ``errors`` lists test files that could not be
     collected, each with its file, line and error. Also used by the course's own tests and by
     grading tools.
@@ -870,11 +899,18 @@ class ExerciseSelector:
             return
         self._summarised.add(report.nodeid)
         row["unsolved"] = unsolved_exercise(exc)
+        call = _WATCH["call"]
         try:
             row["message"] = "\n".join(summarise_failure(exc, getattr(node, "path", None),
-                                                         _WATCH["call"]))
+                                                         call))
         except Exception:  # never lose a test's result to its summary: keep pytest's text
             pass
+        try:  # pytest's report shows neither the call nor what came back: the verbose one must
+            shown = call_details(exc, call)
+        except Exception:
+            shown = []
+        if shown:
+            row["details"] = "\n".join(shown) + "\n\n" + row["details"]
 
 
 def check_command(exercise_id: str, test_file: Path | None = None) -> str:
@@ -974,7 +1010,8 @@ def _check_report(exercise_id: str, verbose: bool) -> CheckReport:
 
 
 class _watching:
-    """While check() runs: remember the latest call of this exercise (see the wrapper)."""
+    """While check() runs: remember the latest call of this exercise, with a copy of its
+    arguments as the test passed them (see the wrapper); nothing is copied otherwise."""
 
     def __init__(self, exercise_id: str) -> None:
         self.ids = frozenset({exercise_id})

@@ -5,7 +5,9 @@ and shows each failure through ``summarise_failure``: the last call of the exerc
 it returned, the test line that failed (and the line of the course's code beneath it), and the
 informative part of the failure: pytest's comparison, numpy's mismatch with its two arrays
 labelled, the example hypothesis found. Long output is cut to a few lines of ``WIDTH``
-characters; ``check(id, verbose=True)`` and pytest show it in full.
+characters, each cut marked with '…' (``shows_cut`` finds them, so that the report can say
+how to see the rest); ``check(id, verbose=True)`` shows it in full, the call with every
+argument and what came back (``call_details``) above pytest's own report.
 """
 
 from __future__ import annotations
@@ -239,10 +241,59 @@ def _call_lines(call: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _full_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception as err:  # a broken __repr__ must not hide the failure itself
+        return f"<repr failed: {type(err).__name__}>"
+
+
+def _placed(label: str, text: str) -> list[str]:
+    """``label`` then ``text``; the further lines of a multi-line repr (a 2-D array) are
+    indented by the label's width, so that they stay aligned under its first line."""
+    first, *rest = text.splitlines() or [""]
+    return [label + first] + [" " * len(label) + line for line in rest]
+
+
+def call_details(exc: BaseException, call: dict[str, Any] | None) -> list[str]:
+    """The last call of the checked exercise and what it returned, nothing cut: for the
+    verbose report, whose pytest part shows neither. Empty when there is no call to show (the
+    exercise was not reached, is not solved yet, or hypothesis found several failures, which
+    the last call cannot stand for)."""
+    if not call or _is_unsolved(exc) or sub_exceptions(exc):
+        return []
+    parts = [("", _full_repr(a)) for a in call["args"]]
+    parts += [(f"{k}=", _full_repr(v)) for k, v in call["kwargs"].items()]
+    label = "called:   "
+    one = f"{call['function']}({', '.join(name + text for name, text in parts)})"
+    if "\n" not in one and len(label) + len(one) <= WIDTH:
+        lines = [label + one]
+    else:  # one argument a line, a multi-line repr aligned under its own start
+        lines = [f"{label}{call['function']}("]
+        for name, text in parts:
+            lines += _placed(" " * (len(label) + 4) + name, text + ",")
+        lines.append(" " * len(label) + ")")
+    if "returned" in call:
+        lines += _placed("returned: ", _full_repr(call["returned"]))
+    return lines
+
+
+_CUT_MARK = re.compile(rf"(?:^|\s){_MORE}(?=$|[\s,)\]}}])", re.MULTILINE)
+
+
+def shows_cut(text: str) -> bool:
+    """Whether a summary (or a report made of summaries) left something out: a value or a
+    line cut with the '…' marker, or lines dropped."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected the text of a summary, got {type(text).__name__}")
+    return _CUT_MARK.search(text) is not None
+
+
 def _shown_as_actual(returned: str, message: list[str]) -> bool:
     """Whether numpy's ACTUAL line shows the same value as the "returned:" line."""
     value = returned.removeprefix("returned: ").removesuffix(" " + _MORE)
-    return any(line.startswith("ACTUAL: " + value) for line in message)
+    # the "returned:" line has its spaces squeezed, numpy's line not (array([0.5 , 0.  , 1.]))
+    return any(_one_line(line).startswith("ACTUAL: " + value) for line in message)
 
 
 def _summary_parts(exc: BaseException, test_file: Path | None,

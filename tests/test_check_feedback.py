@@ -19,6 +19,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course_lib import exercises, failure_summary
@@ -42,6 +43,16 @@ body = fake
 # tests/test_fake_feedback.py.
 fake.__module__ = "course_lib.fake_feedback"
 fake = exercise("9.1", title="A fake exercise")(fake)
+
+
+def fake_in_place(values, tag=None):
+    values[0] = 99.0  # the "learner" overwrites the input instead of a copy
+    return values
+
+
+# Its tests are tests/test_fake_in_place.py.
+fake_in_place.__module__ = "course_lib.fake_in_place"
+fake_in_place = exercise("9.2", title="A fake exercise that changes its input")(fake_in_place)
 '''
 
 FAKE_TESTS = '''
@@ -125,6 +136,38 @@ def test_without_a_marker_is_not_run():
 '''
 
 
+# The tests of 9.2: its body changes the array it is given, and the tests expect it unchanged.
+FAKE_IN_PLACE_TESTS = '''
+import numpy as np
+import pytest
+
+from fake_exercise import fake_in_place
+
+
+class Uncopyable:
+    """An argument that copy.deepcopy cannot copy."""
+
+    def __deepcopy__(self, memo):
+        raise TypeError("this object cannot be copied")
+
+    def __repr__(self):
+        return "<uncopyable>"
+
+
+@pytest.mark.exercise("9.2")
+def test_changes_its_input():
+    values = np.array([0.0, 0.0, 1.0])
+    out = fake_in_place(values)
+    assert out[0] == 0.0
+
+
+@pytest.mark.exercise("9.2")
+def test_an_argument_that_cannot_be_copied():
+    out = fake_in_place(values=np.array([0.5, 0.5]), tag=Uncopyable())
+    assert out.tolist() == [0.5, 0.5]
+'''
+
+
 def _at(text: str) -> str:
     """Where the fake tests hold ``text``, as check names a place: "<file>, line <n>"."""
     line = next(k for k, line in enumerate(FAKE_TESTS.splitlines(), 1) if text in line)
@@ -139,6 +182,7 @@ def fake_root(tmp_path_factory):
     (root / "course_lib").mkdir()  # no exercise in the stand-in's files: 9.1 is registered
     (root / "tests" / "fake_exercise.py").write_text(FAKE_EXERCISE)
     (root / "tests" / "test_fake_feedback.py").write_text(FAKE_TESTS)
+    (root / "tests" / "test_fake_in_place.py").write_text(FAKE_IN_PLACE_TESTS)
     return root
 
 
@@ -157,8 +201,9 @@ def _stand_in(root: Path):
         try:
             yield root
         finally:
-            exercises._REGISTRY.pop("9.1", None)
-            for name in ("fake_exercise", "test_fake_feedback"):
+            for exercise_id in ("9.1", "9.2"):
+                exercises._REGISTRY.pop(exercise_id, None)
+            for name in ("fake_exercise", "test_fake_feedback", "test_fake_in_place"):
                 sys.modules.pop(name, None)
 
 
@@ -331,6 +376,112 @@ def test_check_prints_the_short_report(fake_repo, capsys):
     assert out.startswith("Exercise 9.1 - A fake exercise: NOT YET (1/9 tests)\n")
 
 
+# --------------------------------------------------------------------------------------
+# The call as the test made it, and where to see what the short report cuts
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def in_place_report(fake_root):
+    """check("9.2"), whose body overwrites the array it is given."""
+    with _stand_in(fake_root):
+        return exercises.check("9.2", quiet=True)
+
+
+def test_the_call_is_shown_with_the_arguments_the_test_passed(in_place_report):
+    lines = _message(in_place_report, "test_changes_its_input").splitlines()
+    # the body set values[0] = 99 in place: the report still shows what the test passed
+    assert lines[0] == "called:   fake_in_place(array([0., 0., 1.]))"
+    assert lines[1] == "returned: array([99., 0., 1.])"
+    verbose = in_place_report.text(verbose=True).splitlines()
+    assert "      called:   fake_in_place(array([0., 0., 1.]))" in verbose
+
+
+def test_an_argument_that_cannot_be_copied_is_shown_as_it_is(in_place_report):
+    message = _message(in_place_report, "test_an_argument_that_cannot_be_copied")
+    lines = message.splitlines()
+    assert lines[0] == "called:   fake_in_place(values=array([0.5, 0.5]), tag=<uncopyable>)"
+    assert lines[1] == "returned: array([99. , 0.5])"  # the call itself ran to the end
+    assert "cannot be copied" not in message  # and the failure is the test's assertion
+    assert "assert [99.0, 0.5] == [0.5, 0.5]" in lines
+
+
+def test_the_record_is_a_deep_copy_made_only_while_check_watches(fake_repo, monkeypatch):
+    inner = np.zeros(2)
+    record = exercises._recorded_call("f", ([inner],), {"table": {"a": inner}})
+    inner[0] = 5.0
+    assert record["args"][0][0].tolist() == [0.0, 0.0]
+    assert record["kwargs"]["table"]["a"].tolist() == [0.0, 0.0]
+    copied = []
+    monkeypatch.setattr(exercises, "_as_passed", lambda value: copied.append(value) or value)
+    import fake_exercise
+
+    with exercises.use_reference("9.2", on=False):  # the fake's own body, whatever is set
+        fake_exercise.fake_in_place(np.zeros(2))  # outside check(): nothing is copied
+        assert copied == []
+        with exercises._watching("9.2"):
+            fake_exercise.fake_in_place(np.zeros(2), tag="t")
+    assert len(copied) == 2
+
+
+def test_a_cut_value_comes_with_how_to_see_it_in_full(report):
+    notebook = report.text().splitlines()
+    assert ('  "…" marks what is cut short above: check("9.1", verbose=True) shows it in full.'
+            in notebook)
+    cli = report.text(audience="cli").splitlines()
+    assert ('  "…" marks what is cut short above: python -m course_lib check 9.1 --verbose '
+            "shows it in full.") in cli
+    assert "cut short" not in report.text(verbose=True)  # the verbose report cuts nothing
+
+
+def test_no_notice_when_nothing_was_cut(in_place_report):
+    assert not in_place_report.passed
+    for audience in ("notebook", "cli"):
+        text = in_place_report.text(audience=audience)
+        assert "…" not in text and "cut short" not in text, text
+
+
+def test_the_verbose_report_shows_the_cut_values_in_full(report):
+    short = _message(report, "test_numpy_equal_long").splitlines()
+    assert short[0] == "called:   fake([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, …)"
+    lines = report.text(verbose=True).splitlines()
+    at = lines.index("      called:   fake(")  # the long argument gets a line of its own
+    assert lines[at + 1] == " " * 20 + f"[{', '.join(map(str, range(40)))}],"
+    assert lines[at + 2] == " " * 16 + ")"
+    assert lines[at + 3].startswith("      returned: array([ 0.,  2.,  4.,")
+    assert lines[at + 6] == " " * 23 + "78.])"  # every number, as numpy prints the array
+
+
+def test_call_details_align_a_multi_line_argument():
+    utilities = np.array([[1.0, 0.0], [0.5, 0.2], [0.0, 1.0]])
+    call = {"function": "f", "args": (3,), "kwargs": {"utilities": utilities},
+            "returned": 1.5}
+    assert failure_summary.call_details(AssertionError("no"), call) == [
+        "called:   f(",
+        "              3,",
+        "              utilities=array([[1. , 0. ],",
+        "                               [0.5, 0.2],",
+        "                               [0. , 1. ]]),",
+        "          )",
+        "returned: 1.5"]
+    short = {"function": "f", "args": ([1, 2],), "kwargs": {}}
+    assert failure_summary.call_details(AssertionError("no"), short) == ["called:   f([1, 2])"]
+    assert failure_summary.call_details(AssertionError("no"), None) == []
+    group = Exception("several")  # read as hypothesis' group of failures (Python 3.10 too)
+    group.exceptions = [ValueError("a"), KeyError("b")]
+    assert failure_summary.call_details(group, call) == []  # the last call may be another's
+
+
+def test_shows_cut_finds_the_markers_and_rejects_what_is_not_text():
+    assert failure_summary.shows_cut("called:   f([0, 1, 2, …)")
+    assert failure_summary.shows_cut("ACTUAL: array([0., 1., …")
+    assert failure_summary.shows_cut("a\n… (3 more lines)")
+    assert not failure_summary.shows_cut('a "…" in quotes, and inside…words')
+    assert not failure_summary.shows_cut("called:   f([1, 2])\nassert 2 == 1")
+    with pytest.raises(TypeError, match="text of a summary"):
+        failure_summary.shows_cut(["a …"])
+
+
 @pytest.mark.parametrize("kwargs, error", [
     ({"verbose": "yes"}, TypeError), ({"quiet": 1}, TypeError), ({"verbose": None}, TypeError),
 ])
@@ -461,3 +612,11 @@ def test_a_broken_test_file_is_named_with_its_error(course_copy):
     assert done.returncode == 1, done.stderr
     assert (f"tests/test_bidders.py could not be loaded: tests/test_bidders.py, line {line}: "
             "SyntaxError") in done.stdout
+
+
+def test_the_returned_line_is_left_out_when_numpy_shows_the_same_array():
+    # numpy pads its columns ("0.  "); the returned line squeezes spaces: still the same array
+    assert failure_summary._shown_as_actual("returned: array([0.5 , 0. , 0.75])",
+                                            ["ACTUAL: array([0.5 , 0.  , 0.75])"])
+    assert not failure_summary._shown_as_actual("returned: array([0.5 , 0. , 0.75])",
+                                                ["ACTUAL: array([0.25, 0.  , 0.75])"])
