@@ -247,9 +247,11 @@ HINTS: dict[str, tuple[str, ...]] = {
         "its mean, a 0-d tensor.",
     ),
     "4.3": (
-        "This is exercise 3.1's ccv utility with two changes for an option that ran tau "
-        "steps: the reward is the discounted sum of its tau step rewards, and the next "
-        "auction's second-highest bid is discounted by gamma ** tau instead of gamma.",
+        "The ccv utility of an option: what it earned, plus the discounted second-highest "
+        "bid of the next auction, minus the second-highest bid now (chapter 3's ccv "
+        "utility, exercise 3.1, if you did it). An option runs tau steps, so what it earned "
+        "is the discounted sum of its tau step rewards, and the next auction's bid is "
+        "discounted by gamma ** tau instead of gamma.",
         "Rewards are (..., max_duration), padded after each option's duration with numbers "
         "to ignore. Give step j the weight gamma ** j when j < tau and 0 otherwise: compare "
         "the step numbers with `durations` given a trailing axis of length 1, so that they "
@@ -378,9 +380,11 @@ HINTS: dict[str, tuple[str, ...]] = {
         "users).",
     ),
     "6.3": (
-        "Like exercise 3.4 but on a flat table: group the samples by the entry they "
-        "visited, average their targets, and move each visited entry a fraction `lr` of the "
-        "way from its value to that average. Entries nobody visited keep their value.",
+        "One TD(0) step for a whole batch on a flat table of values: group the samples by "
+        "the entry they visited, average their targets, and move each visited entry a "
+        "fraction `lr` of the way from its value to that average. Entries nobody visited "
+        "keep their value. (The same averaging as chapter 3's Q-learning update, exercise "
+        "3.4, if you did it.)",
         "The targets are reward + gamma times next value, elementwise, shape (M,). Per-entry "
         "sums and counts are a histogram with weights: `np.bincount` over `index`, with the "
         "targets as weights for the sums and without weights for the counts; pass "
@@ -439,8 +443,8 @@ HINTS: dict[str, tuple[str, ...]] = {
         "The two sums are per row and per feature f: `np.bincount` over `index` with "
         "`minlength` E, weighted by delta times feature f and by feature f squared. Move "
         "weight (e, f) only where the second sum is > 0 (no division by 0). Build the step "
-        "in a zero array and return weights + (lr / F) times it, a new array. With no "
-        "feature at all (F = 0) there is nothing to move.",
+        "in a zero array and return weights + (lr / F) times it, a new array. An empty "
+        "batch (M = 0) leaves every sum at 0: the weights come back unchanged.",
         "Recipe: (1) predictions of all samples from the current weights; (2) delta = reward "
         "+ gamma times next value - prediction; (3) a zero step array like the weights; (4) "
         "for each feature f: both bincounts, and where the squared sum is > 0, the step is "
