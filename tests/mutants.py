@@ -1345,6 +1345,28 @@ def _hoods_counts(access, k):
     return reach > 0
 
 
+@mutant("6.1", "matrix_power_of_path_counts",
+        "Raises the integer one-hop matrix (identity included) to the power k with "
+        "np.linalg.matrix_power and compares with 0 once: the path counts overflow int64 on "
+        "the chapter's 24-user grid from k = 15 on, and wrapped counts read as 'not reached' "
+        "(the hints: with ints, compare with 0 after each product).")
+def _hoods_matrix_power(access, k):
+    one_hop = access.astype(np.int64) @ access.T.astype(np.int64)
+    one_hop += np.eye(access.shape[0], dtype=np.int64)
+    return np.linalg.matrix_power(one_hop, k) > 0
+
+
+@mutant("6.1", "path_counts_cast_to_bool",
+        "Counts paths with integer matrix products and casts the counts to bool once at the "
+        "end: counts that wrap around int64 to exactly 0 (2**64 walks of a user alone at its "
+        "access point, for k = 64) read as 'not reached' (the hints: with ints, compare with 0 "
+        "after each product).")
+def _hoods_counts_bool(access, k):
+    one_hop = access.astype(np.int64) @ access.T.astype(np.int64)
+    one_hop += np.eye(access.shape[0], dtype=np.int64)
+    return np.linalg.matrix_power(one_hop, k).astype(bool)
+
+
 @mutant("6.1", "no_growth_beyond_one_hop",
         "Returns the one-hop relation for every k >= 1, forgetting to grow it k times (the "
         "docstring: every user reachable in at most k hops).")

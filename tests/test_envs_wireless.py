@@ -83,6 +83,38 @@ def test_neighbourhoods_need_one_hop_per_column_of_a_strip_and_stay_boolean_for_
     assert far.dtype == bool and far.all()
 
 
+@pytest.mark.exercise("6.1")
+def test_neighbourhoods_of_the_default_grid_for_every_k_up_to_its_size():
+    """Catches raising integer path counts to the power k (np.linalg.matrix_power or a loop of
+    int products) and comparing with 0 once: on the chapter's own 24-user grid the counts pass
+    2**63 from k = 15 on, wrap to negative numbers and read as 'not reached'. Every user
+    reaches every other in 3 hops, so from k = 3 on the answer is all True."""
+    access = make_grid().access
+    for k in range(access.shape[0] + 1):
+        np.testing.assert_array_equal(neighbourhoods(access, k), bfs_neighbourhoods(access, k),
+                                      err_msg=f"k = {k}")
+
+
+@pytest.mark.exercise("6.1")
+def test_neighbourhoods_stay_right_where_path_counts_wrap_to_exactly_zero():
+    """Catches integer path counts turned into booleans with `!= 0` or `.astype(bool)`, which
+    survive counts that wrap to negative numbers but not counts that wrap to 0. A user alone
+    at its access point counts 2**k walks to itself when the one-hop counts carry the added
+    identity (2 on the diagonal); 32 users at one point count 32**(k-1) walks between any two
+    when the one-hop relation is made 0/1 first. For k = 64 both are multiples of 2**64,
+    which int64 stores as 0."""
+    alone, shared = 64, 32
+    access = np.zeros((alone + shared, alone + 1), bool)
+    access[:alone, :alone] = np.eye(alone, dtype=bool)  # user i alone at point i
+    access[alone:, alone] = True  # the others all at the last point
+    expected = np.eye(alone + shared, dtype=bool)  # worked out by hand: nobody else to reach
+    expected[alone:, alone:] = True  # for the loners; one hop between any two of the group
+    out = neighbourhoods(access, 64)
+    assert out.dtype == bool
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(out, bfs_neighbourhoods(access, 64))
+
+
 def test_neighbourhoods_reject_bad_input():
     with pytest.raises(ValueError, match="k must be"):
         neighbourhoods(access_matrix(2, 2, 1), -1)
