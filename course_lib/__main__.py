@@ -37,8 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     p_run.add_argument("--quick", action="store_true", help="small budgets (as in CI)")
     p_run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p_run.add_argument("--json", metavar="PATH", help="also write the metrics to PATH")
+    # A copy without the reference solutions (the student copy) does not offer them.
     p_run.add_argument("--reference", metavar="IDS",
-                       help='use reference solutions: "all" or ids like "1.1,1.2"')
+                       help='use reference solutions: "all" or ids like "1.1,1.2"'
+                       if exercises.solutions_available() else argparse.SUPPRESS)
     p_run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p_run.add_argument("--observation", choices=("compact", "pixels"),
                        help="minigrid-transfer: what the learners see (default compact)")

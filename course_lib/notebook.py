@@ -71,10 +71,13 @@ def _unmade_error(name: str, exercise_id: str) -> exercises.ExerciseNotImplement
         title = f" ({exercises.get_exercise(exercise_id).title})"
     except (KeyError, ValueError):
         title = ""
+    if exercises.solutions_available():
+        way = f'solve it or run use_reference("{exercise_id}")'
+    else:  # a copy without the references: only the hints can help
+        way = f'solve it (stuck? hint("{exercise_id}") shows a hint)'
     return exercises.ExerciseNotImplementedError(
         f"`{name}` was not made, because an earlier cell stopped at exercise {exercise_id}"
-        f"{title}: solve it or run use_reference(\"{exercise_id}\"), then run the cells from "
-        "there again.", exercise_id)
+        f"{title}: {way}, then run the cells from there again.", exercise_id)
 
 
 def _one_line_error(shell: Any, etype: type, value: BaseException, tb: Any,
@@ -197,11 +200,40 @@ def setup_notebook(seed: int = 0, *, quick: bool | None = None, autoreload: bool
     from .plots import use_course_style
 
     use_course_style()
+    foreign = other_course_copy()
+    if foreign is not None:
+        print(foreign_copy_warning(foreign))
     info = session_info(seed)
     if verbose:
         mode = "quick (small budgets)" if info["quick"] else "full"
-        print(f"course_lib ready | mode: {mode} | device: {info['device']} | seed: {seed}\n"
-              f"reference solutions in use: {info['references']}")
+        print(f"course_lib ready | mode: {mode} | device: {info['device']} | seed: {seed}")
+        if exercises.solutions_available():  # a student copy has none to speak of
+            print(f"reference solutions in use: {info['references']}")
+
+
+def other_course_copy(folder: Path | None = None) -> Path | None:
+    """The copy of the course that ``folder`` (the notebook's, by default the working folder)
+    lies in, when it is not the copy this ``course_lib`` was imported from; else None.
+
+    That happens when a kernel runs in one copy (a student copy, say) but imports
+    ``course_lib`` from another one installed in its environment (``pip install -e`` of the
+    teacher's copy): edits to the notebook's own ``course_lib`` would then go unused."""
+    here = Path.cwd() if folder is None else Path(folder)
+    here = here.resolve()
+    for place in (here, *here.parents):
+        if (place / "course_lib" / "__init__.py").is_file():
+            return None if place == exercises.REPO_ROOT.resolve() else place
+    return None
+
+
+def foreign_copy_warning(notebook_copy: Path) -> str:
+    """What ``setup_notebook`` prints when the notebook's copy is not ``course_lib``'s."""
+    return (f"WARNING: this notebook lies in the course copy {notebook_copy}, but course_lib "
+            f"was imported from another copy, {exercises.REPO_ROOT}: your edits to "
+            f"{notebook_copy / 'course_lib'} will not be used here. Start Jupyter from the "
+            f"notebook's own copy with its own environment (there: make lab), or install that "
+            f"copy in this environment (pip install --no-deps -e {notebook_copy}) and restart "
+            "the kernel.")
 
 
 # What the notebooks' kernel imports (the front end, JupyterLab or Colab's, is not among them:

@@ -19,7 +19,9 @@ from course_lib.notebook import (
 def test_setup_notebook_outside_ipython_reports_its_settings(capsys):
     assert setup_notebook(seed=3) is None
     out = capsys.readouterr().out
-    assert "mode:" in out and "device:" in out and "reference solutions in use" in out
+    assert "mode:" in out and "device:" in out
+    # a copy without the references (the student copy) says nothing about them
+    assert ("reference solutions in use" in out) == exercises.solutions_available()
     assert "seed: 3" in out
     info = session_info(3)
     assert set(info) == {"quick", "device", "references", "seed"}
@@ -105,6 +107,40 @@ def test_names_an_unsolved_exercise_kept_from_being_made_point_to_it(capsys, mon
     typo, text = run("print(outcomme)")
     assert isinstance(typo.error_in_exec, NameError)
     assert "was not made" not in text and "outcomme" in text and "Traceback" in text
+
+
+def test_without_the_references_what_was_not_made_points_to_the_hints(monkeypatch):
+    from course_lib import notebook
+
+    monkeypatch.setattr(exercises, "solutions_available", lambda: False)
+    text = str(notebook._unmade_error("metrics", "1.2"))
+    assert "`metrics` was not made" in text and 'hint("1.2")' in text
+    assert "use_reference" not in text
+    monkeypatch.setattr(exercises, "solutions_available", lambda: True)
+    assert 'use_reference("1.2")' in str(notebook._unmade_error("metrics", "1.2"))
+
+
+def test_a_notebook_in_another_copy_of_the_course_is_warned(tmp_path, monkeypatch, capsys):
+    """A kernel in one copy that imports course_lib from another (an editable install of the
+    teacher's copy seen from a student copy) would silently ignore the learner's edits."""
+    from course_lib import notebook
+
+    other = tmp_path / "student"
+    (other / "course_lib").mkdir(parents=True)
+    (other / "course_lib" / "__init__.py").write_text("")
+    (other / "notebooks").mkdir()
+    assert notebook.other_course_copy(other / "notebooks") == other.resolve()
+    assert notebook.other_course_copy(exercises.REPO_ROOT / "notebooks") is None
+    assert notebook.other_course_copy(exercises.REPO_ROOT) is None
+    assert notebook.other_course_copy(tmp_path) is None  # not inside any copy
+    monkeypatch.chdir(other / "notebooks")
+    setup_notebook(seed=0)
+    out = capsys.readouterr().out
+    assert "WARNING" in out and str(other.resolve()) in out and "will not be used" in out
+    assert "course_lib ready" in out
+    monkeypatch.chdir(exercises.REPO_ROOT / "notebooks")
+    setup_notebook(seed=0)
+    assert "WARNING" not in capsys.readouterr().out
 
 
 def test_autoreload_picks_up_an_edited_exercise(tmp_path, monkeypatch):
