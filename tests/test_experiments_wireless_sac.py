@@ -81,3 +81,32 @@ def test_quick_mode_linear_critic_beats_the_benchmark(metrics):
 def test_the_authors_evaluation_slip_lowers_the_benchmark(metrics):
     stale = metrics["aloha_stale_start"]["return"]
     assert stale < metrics["returns"]["aloha"] - 0.02
+
+
+def test_the_stages_refuse_what_another_stage_did_not_make():
+    with pytest.raises(TypeError, match="train_tabular"):
+        wireless_sac.train_linear(None)
+    with pytest.raises(ValueError, match="grid, budgets, seed missing"):
+        wireless_sac.train_linear({})
+    with pytest.raises(ValueError, match="runs_fa"):
+        wireless_sac.summarize_linear({"runs": [], "runs_links": []})
+    with pytest.raises(ValueError, match="train_tabular"):
+        wireless_sac.measure_influence({"grid": None})
+
+
+def test_the_kept_full_mode_run_is_a_full_mode_run():
+    """Notebook 06 in quick mode cites data/<name>-full.json beside its own numbers."""
+    from course_lib.experiments import full_mode_results, wireless_scale
+
+    sac = full_mode_results("wireless-sac")
+    assert sac["episodes"] == wireless_sac.BUDGETS["full"]["episodes"]
+    assert len(sac["seeds"]) == wireless_sac.BUDGETS["full"]["seeds"]
+    assert set(sac["returns"]) == {"k0", "k1", "k2", "aloha"} and set(sac["returns_fa"]) == {
+        "k0", "k1", "k2"}
+    scale = full_mode_results("wireless-scale")
+    assert scale["episodes"][0] == wireless_scale.BUDGETS["full"]["episodes"]
+    assert len(scale["n_users"]) == len(scale["returns_fa"]) == len(scale["returns_aloha"]) == (
+        wireless_scale.BUDGETS["full"]["grids"])
+    with pytest.raises(ValueError, match="unknown experiment"):
+        full_mode_results("wireless")
+    assert full_mode_results("vickrey") is None  # none kept for this one

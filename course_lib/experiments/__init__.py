@@ -9,6 +9,8 @@ and its ``run`` takes those keywords.
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from typing import Any
 
 EXPERIMENTS: dict[str, str] = {
@@ -20,6 +22,25 @@ EXPERIMENTS: dict[str, str] = {
     "wireless-sac": "course_lib.experiments.wireless_sac",
     "wireless-scale": "course_lib.experiments.wireless_scale",
 }
+
+
+# Where the metrics of full-mode runs are kept with the course (see full_mode_results).
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+def full_mode_results(name: str) -> dict[str, Any] | None:
+    """The metrics of a full-mode run of experiment ``name`` kept with the course, or None.
+
+    ``data/<name>-full.json`` is what ``python -m course_lib run <name> --json
+    data/<name>-full.json`` wrote (data/README.md says when and how long it took). A notebook
+    run in quick mode cites it beside its own numbers, so that a short budget's weaker result
+    is not mistaken for a mistake in the learner's code."""
+    get_experiment(name)  # an unknown name is an error, not a missing file
+    path = RESULTS_DIR / f"{name}-full.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def get_experiment(name: str) -> Any:

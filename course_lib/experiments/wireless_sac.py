@@ -16,6 +16,11 @@ on the network as it is and, under the policies trained with links, with links; 
 of all seeds are pooled. The one-user sensitivity by hop (exercise 6.5) is measured the same
 way.
 
+Notebook 06 runs it in three stages, each once the exercises it needs are introduced:
+``train_tabular`` and ``summarize_tabular`` (exercises 6.1 to 6.4), ``measure_influence``
+(6.5), ``train_linear`` and ``summarize_linear`` (6.6). ``run`` (the command line) does all
+three.
+
 Metrics: ``returns`` {``k0``, ``k1``, ``k2``, ``aloha``} (tabular critic, means over seeds)
 and ``returns_per_seed``; ``returns_fa`` {``k0``, ``k1``, ``k2``} and ``returns_fa_per_seed``
 (linear critic); ``aloha_send_prob``; ``aloha_stale_start`` {``send_prob``, ``return``};
@@ -51,30 +56,27 @@ BUDGETS = {"quick": {"seeds": 1, "episodes": 10_000, "eval_every": 2_000, "mu_st
 KS = (0, 1, 2)
 LINK_PROB = 0.2
 FA_SETTINGS = {"critic": "linear", "critic_lr": 0.33, "baseline": True}
+# The groups of runs each stage trains (see _train_groups for what a name means).
+TABULAR_GROUPS = ("runs", "runs_links")
+LINEAR_GROUPS = ("runs_fa", "runs_fa_links", "runs_ablation")
 
 
 def budgets(quick: bool | None = None) -> dict[str, int]:
     return BUDGETS["quick" if resolve_quick(quick) else "full"]
 
 
-def train_all(quick: bool | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
-    """Every critic x k x seed, with and without links, and the tuned benchmark: ``runs``
-    (``SACRun``, tabular, no links), ``runs_fa``, ``runs_links``, ``runs_fa_links``,
-    ``aloha`` and ``aloha_links`` (best send probability, return of every one tried),
-    ``aloha_stale`` (the same under the authors' evaluation) and ``grid``."""
-    from ..aloha import SEND_PROBS, stale_start_return, tune_aloha
-    from ..envs.wireless import make_grid
+def _train_groups(grid: Any, b: dict[str, int], seed: int, names: tuple[str, ...],
+                  label: str, progress: bool) -> dict[str, list[Any]]:
+    """Train every (group, seed, k) of ``names``, one progress bar for all of them. A group
+    name says what it trains: ``fa`` the linear critic, ``links`` the network with random
+    links, ``ablation`` the k = 1 runs with the other choice of baseline."""
     from ..wireless_sac import SACConfig, train_sac
 
-    seed = check_seed(seed)
-    b = budgets(quick)
-    grid = make_grid()
     seeds = range(seed, seed + b["seeds"])
-    groups: dict[str, list[Any]] = {"runs": [], "runs_fa": [], "runs_links": [],
-                                    "runs_fa_links": [], "runs_ablation": []}
-    plan = [(name, s, k) for name in groups for s in seeds
+    groups: dict[str, list[Any]] = {name: [] for name in names}
+    plan = [(name, s, k) for name in names for s in seeds
             for k in (KS if name != "runs_ablation" else ("tabular", "linear"))]
-    with progress_bar(len(plan) * b["episodes"], "wireless SAC", progress) as bar:
+    with progress_bar(len(plan) * b["episodes"], label, progress) as bar:
         for name, s, k in plan:
             if name == "runs_ablation":  # k = 1, the other choice of baseline
                 settings = ({"baseline": True} if k == "tabular"
@@ -90,6 +92,24 @@ def train_all(quick: bool | None = None, seed: int = 0, progress: bool = False) 
                 bar.update(done - shown[0])
                 shown[0] = done
             groups[name].append(train_sac(grid, cfg, s, callback=advance))
+    return groups
+
+
+def train_tabular(quick: bool | None = None, seed: int = 0,
+                  progress: bool = False) -> dict[str, Any]:
+    """The paper's tabular critic for every k x seed, without and with random links, and the
+    tuned benchmark (notebook 06, section 5: exercises 6.1 to 6.4). Returns ``runs``
+    (``SACRun``, no links), ``runs_links``, ``aloha`` and ``aloha_links`` (best send
+    probability, return of every one tried), ``aloha_stale`` (the same under the authors'
+    evaluation), ``grid``, ``budgets`` and ``seed``."""
+    from ..aloha import SEND_PROBS, stale_start_return, tune_aloha
+    from ..envs.wireless import make_grid
+
+    seed = check_seed(seed)
+    b = budgets(quick)
+    grid = make_grid()
+    groups = _train_groups(grid, b, seed, TABULAR_GROUPS, "wireless SAC, tabular critic",
+                           progress)
     stale = {float(p): stale_start_return(grid, p, b["aloha_episodes"], seed=seed)
              for p in SEND_PROBS}
     return {**groups, "grid": grid, "budgets": b, "seed": seed,
@@ -97,6 +117,31 @@ def train_all(quick: bool | None = None, seed: int = 0, progress: bool = False) 
             "aloha_links": tune_aloha(grid, episodes=b["aloha_episodes"], seed=seed,
                                       link_prob=LINK_PROB),
             "aloha_stale": (max(stale, key=stale.get), stale)}
+
+
+def train_linear(trained: dict[str, Any], progress: bool = False) -> dict[str, Any]:
+    """The linear critic with the state baseline for every k x seed, without and with links,
+    and the k = 1 runs with the other choice of baseline, on the network, budgets and seeds
+    of ``train_tabular``'s result (notebook 06, section 8: exercise 6.6). Returns
+    ``runs_fa``, ``runs_fa_links`` and ``runs_ablation``."""
+    _require(trained, ("grid", "budgets", "seed"), "train_tabular")
+    return _train_groups(trained["grid"], trained["budgets"], trained["seed"], LINEAR_GROUPS,
+                         "wireless SAC, linear critic", progress)
+
+
+def train_all(quick: bool | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
+    """Every critic x k x seed, with and without links, and the tuned benchmark: what
+    ``train_tabular`` and then ``train_linear`` return, in one dict."""
+    trained = train_tabular(quick, seed, progress)
+    return {**trained, **train_linear(trained, progress)}
+
+
+def _require(trained: Any, keys: tuple[str, ...], made_by: str) -> None:
+    if not isinstance(trained, dict):
+        raise TypeError(f"expected the dict that {made_by} returns, got {type(trained).__name__}")
+    missing = [key for key in keys if key not in trained]
+    if missing:
+        raise ValueError(f"{', '.join(missing)} missing: pass what {made_by} returns")
 
 
 def _by_k(runs: list[Any]) -> tuple[dict[str, float], dict[str, list[float]]]:
@@ -123,21 +168,19 @@ def one_step_share(run: Any) -> float:
     return float(np.mean(np.isclose(v, 0.0) | np.isclose(v, lr))) if len(v) else 0.0
 
 
-def summarize(trained: dict[str, Any]) -> dict[str, Any]:
-    """The chapter's metrics from ``train_all``'s result (without timing)."""
-    from ..wireless_sac import measure_mu_decay, measure_mu_k, policy_probs, summarize_mu_k
-
-    grid, b = trained["grid"], trained["budgets"]
-    runs = trained["runs"]
+def summarize_tabular(trained: dict[str, Any]) -> dict[str, Any]:
+    """The metrics of ``train_tabular``'s result: returns of the tabular critic and of the
+    benchmark, without and with links, and what the tables stored."""
+    _require(trained, ("grid", "budgets") + TABULAR_GROUPS, "train_tabular")
+    b, runs = trained["budgets"], trained["runs"]
     best, aloha_returns = trained["aloha"]
     returns, per_seed = _by_k(runs)
-    returns_fa, per_seed_fa = _by_k(trained["runs_fa"])
     stale_best, stale = trained["aloha_stale"]
-    metrics: dict[str, Any] = {
+    best_links, aloha_links = trained["aloha_links"]
+    returns_links, per_seed_links = _by_k(trained["runs_links"])
+    return {
         "returns": {**returns, "aloha": aloha_returns[best]},
         "returns_per_seed": per_seed,
-        "returns_fa": returns_fa,
-        "returns_fa_per_seed": per_seed_fa,
         "aloha_send_prob": best,
         "aloha_stale_start": {"send_prob": stale_best, "return": stale[stale_best]},
         "episodes": b["episodes"],
@@ -148,9 +191,23 @@ def summarize(trained: dict[str, Any]) -> dict[str, Any]:
         "td_samples": runs[0].td_samples,
         "q_values_one_step": {f"k{k}": float(np.mean([one_step_share(r) for r in runs
                                                       if r.config.k == k])) for k in KS},
-        "critic_bytes_fa": {f"k{r.config.k}": r.critic.nbytes
-                            for r in trained["runs_fa"][:len(KS)]},
+        "returns_links": {**returns_links, "aloha": aloha_links[best_links]},
+        "returns_links_per_seed": per_seed_links,
+        "aloha_send_prob_links": best_links,
+        "link_prob": LINK_PROB,
+        "seeds": sorted({r.seed for r in runs}),
     }
+
+
+def measure_influence(trained: dict[str, Any]) -> dict[str, Any]:
+    """mu(k) and the one-user sensitivity by hop (exercise 6.5) under every seed's tabular
+    k = 1 policy, on the network as it is and, under the policies trained with links, with
+    links (notebook 06, section 7)."""
+    from ..wireless_sac import measure_mu_decay, measure_mu_k, policy_probs, summarize_mu_k
+
+    _require(trained, ("grid", "budgets") + TABULAR_GROUPS, "train_tabular")
+    grid, b = trained["grid"], trained["budgets"]
+    metrics: dict[str, Any] = {}
     for suffix, group, link in (("", "runs", 0.0), ("_links", "runs_links", LINK_PROB)):
         gaps, decay = [], []
         for r in trained[group]:
@@ -166,20 +223,33 @@ def summarize(trained: dict[str, Any]) -> dict[str, Any]:
         metrics[f"mu_k{suffix}_q95"] = mu["quantile"]
         metrics[f"mu_k{suffix}_mean"] = mu["mean"]
         metrics[f"mu_decay{suffix}"] = [float(x) for x in np.nanmean(decay, 0)]
-    best_links, aloha_links = trained["aloha_links"]
-    returns_links, per_seed_links = _by_k(trained["runs_links"])
-    metrics["returns_links"] = {**returns_links, "aloha": aloha_links[best_links]}
-    metrics["returns_links_per_seed"] = per_seed_links
-    metrics["returns_fa_links"], metrics["returns_fa_links_per_seed"] = _by_k(
-        trained["runs_fa_links"])
-    per_seed_ablation = _ablation_per_seed(trained)
-    metrics["returns_k1_ablation"] = {name: float(np.mean(v))
-                                      for name, v in per_seed_ablation.items()}
-    metrics["returns_k1_ablation_per_seed"] = per_seed_ablation
-    metrics["aloha_send_prob_links"] = best_links
-    metrics["link_prob"] = LINK_PROB
-    metrics["seeds"] = sorted({r.seed for r in runs})
     return metrics
+
+
+def summarize_linear(trained: dict[str, Any]) -> dict[str, Any]:
+    """The metrics of the linear critic (``train_linear``'s runs, in ``trained`` beside
+    ``train_tabular``'s): its returns without and with links, its memory, and the k = 1
+    baseline ablation of both critics."""
+    _require(trained, TABULAR_GROUPS + LINEAR_GROUPS, "train_tabular and train_linear")
+    returns_fa, per_seed_fa = _by_k(trained["runs_fa"])
+    returns_fa_links, per_seed_fa_links = _by_k(trained["runs_fa_links"])
+    per_seed_ablation = _ablation_per_seed(trained)
+    return {
+        "returns_fa": returns_fa,
+        "returns_fa_per_seed": per_seed_fa,
+        "critic_bytes_fa": {f"k{r.config.k}": r.critic.nbytes
+                            for r in trained["runs_fa"][:len(KS)]},
+        "returns_fa_links": returns_fa_links,
+        "returns_fa_links_per_seed": per_seed_fa_links,
+        "returns_k1_ablation": {name: float(np.mean(v)) for name, v in per_seed_ablation.items()},
+        "returns_k1_ablation_per_seed": per_seed_ablation,
+    }
+
+
+def summarize(trained: dict[str, Any]) -> dict[str, Any]:
+    """The chapter's metrics from ``train_all``'s result (without timing)."""
+    return {**summarize_tabular(trained), **measure_influence(trained),
+            **summarize_linear(trained)}
 
 
 def run(quick: bool | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
