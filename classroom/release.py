@@ -1,25 +1,38 @@
 """Build the student copy of the course, and prove that it gives nothing away.
 
-    python -m classroom.release [--out dist/student]     (or: make release)
+    python -m classroom.release [--out dist/student] [--submission-text FILE]
+                                                          (or: make release)
 
 The student copy holds ``course_lib`` (every exercise a stub, as in the repository), the
 notebooks with the outputs of every cell from the first ``check(...)`` cell on cleared (those
 outputs were computed with the reference solutions), the public tests, the data files, the
-README, the requirements and a ``pyproject.toml`` and ``Makefile`` of its own. It has no
-``solutions/``, no ``tests/hidden/``, and none of the maintainers' tests (the exercise
+requirements, and a README, ``pyproject.toml``, ``Makefile`` and ``.gitignore`` of its own. It
+has no ``solutions/``, no ``tests/hidden/``, and none of the maintainers' tests (the exercise
 mechanism and notebook-format tests need the solutions).
 
-Text written for one copy only is marked in the README and the notebooks' Markdown:
+The student README is written for a learner of that copy, from the template
+``classroom/student_readme.md``: its ``<!-- chapters -->`` line becomes the chapter table of
+the teacher's README (without its *status* column), and the text between ``<!-- submission
+-->`` and ``<!-- /submission -->`` (how to hand in work) is kept, or replaced by the Markdown
+of ``--submission-text FILE``. The copy's ``make setup`` installs PyTorch's CPU-only build
+first (``TORCH_INDEX``), and falls back on PyPI's build when that index cannot be reached.
+
+Text written for one copy only is marked in the notebooks' Markdown:
 ``<!-- teacher-copy -->`` ... ``<!-- /teacher-copy -->`` is dropped from the student copy,
 and the content of ``<!-- student-copy`` ... ``-->`` (a comment, invisible in the teacher's
 copy) is shown there instead, so that a learner is pointed to ``hint`` where a teacher is
-pointed to ``use_reference`` and ``solutions/``.
+pointed to ``use_reference`` and ``solutions/``. In code cells, the set-up cell's import of
+``use_reference`` is dropped (``student_code``), and saved outputs that speak of the
+references (an unsolved message, the status line "reference solutions in use") are cleared.
 
 ``check_release`` inspects a built copy with the AST, not by searching text: every
 ``@exercise`` function must be a stub, and no function body of ``solutions/`` and no file of
 ``solutions/`` or ``tests/hidden/`` may appear anywhere in it. It also proves that every
 exercise has a hint ladder of at least two rungs, that no hint holds a line of a reference
-body, and that no Markdown of the copy sends a learner to the absent references.
+body, that no Markdown, saved output or code cell of the copy sends a learner to the absent
+references, that no message the copy's ``course_lib`` gives a learner does either
+(``check_messages`` runs it there and reads them), and (``classroom.copy_paths``) that every
+file, folder and ``make`` target the README and the notebooks name is in the copy.
 """
 
 from __future__ import annotations
@@ -32,6 +45,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from classroom.copy_paths import check_paths
 from course_lib.exercises import _exercise_decorator, _is_stub_body
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -45,14 +59,12 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
                     "test_book.py", "browser_support.py", "test_hints.py",
                     "test_public_tests_catch_mistakes.py", "mutants.py", "mutant_runner.py",
                     "test_fail_fast.py", "test_fuzz_public_api.py")
-TOP_FILES = ("README.md", "requirements.txt", "LICENSE")
+TOP_FILES = ("requirements.txt", "LICENSE")
 MARKER = ".student-release"
-
-BANNER = """> **Student copy.** Exercises are stubs for you to fill in; reference solutions and
-> hidden tests are not included. Check an exercise with `check("x.y")` in a notebook or
-> `pytest tests -m exercise` in a terminal.
-
-"""
+README_TEMPLATE = Path(__file__).with_name("student_readme.md")
+CHAPTERS_SLOT = "<!-- chapters -->"
+SUBMISSION_SLOT = re.compile(r"<!-- submission -->\n(.*?)<!-- /submission -->\n", re.DOTALL)
+CHAPTER_COLUMNS = ("#", "notebook", "what you learn", "time")  # of the teacher's table
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=77"]
@@ -77,16 +89,37 @@ filterwarnings = ["ignore::DeprecationWarning:jupyter_client.*",
                   "ignore::DeprecationWarning:pettingzoo.*"]
 """
 
-MAKEFILE = """# Student copy: set up, open the notebooks, check your exercises.
+# PyTorch's index of CPU-only wheels (for Linux, macOS and Windows; binder/requirements.txt
+# pins the same wheels). On Linux, PyPI's torch is a CUDA build of several GB; on macOS and
+# Windows it is CPU-only already. The attempt gives up at once when the index cannot be
+# reached (no retries, 15 s per connection), keeps pip's output in .venv/torch-cpu.log and
+# leaves torch to requirements.txt, that is to PyPI.
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+MAKEFILE = f"""# Student copy: set up, open the notebooks, check your exercises.
+#   make setup   create .venv and install the course (PyTorch's CPU build first)
+#   make lab     set up if needed, then open JupyterLab on the welcome notebook
+#   make test    set up if needed, then run every exercise's public tests on your code
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
+TORCH_LOG := $(VENV)/torch-cpu.log
+# Where PyTorch's CPU-only build comes from; `make setup TORCH_INDEX=` takes PyPI's build.
+TORCH_INDEX ?= {TORCH_INDEX}
 
 .PHONY: setup lab test
 setup: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
+\t@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 needed"'
 \ttest -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+\t$(BIN)/python -m pip install --quiet --upgrade pip
+\t@if [ -n "$(TORCH_INDEX)" ]; then \\
+\t  echo "Installing PyTorch's CPU build from $(TORCH_INDEX)"; \\
+\t  $(BIN)/python -m pip install --quiet --retries 0 --timeout 15 \\
+\t    --index-url $(TORCH_INDEX) torch torchvision >$(TORCH_LOG) 2>&1 || \\
+\t  echo "Could not install PyTorch's CPU build from $(TORCH_INDEX) (unreachable?" \\
+\t    "see $(TORCH_LOG)): installing PyPI's build instead"; \\
+\tfi
 \t$(BIN)/python -m pip install --quiet -r requirements.txt
 \t$(BIN)/python -m pip install --quiet --no-deps -e .
 \ttouch $@
@@ -95,6 +128,12 @@ lab: $(STAMP)
 test: $(STAMP)
 \tCOURSE_LIB_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests -m exercise
 """
+
+# What setting up and running the course makes in the copy: not part of a learner's work
+# (check_paths accepts a path under one of the plain entries without finding it).
+GITIGNORE = (".venv/", "__pycache__/", "*.egg-info/", ".pytest_cache/", ".hypothesis/",
+             ".ipynb_checkpoints/", ".hint-progress.json", ".hint-progress.json.*.tmp",
+             "data/cache/", "data/MNIST/")
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -108,6 +147,10 @@ MARKERS = ("teacher-copy", "student-copy")
 # What a learner without the references must not be sent to: the text of the student copy
 # names neither (code may still call use_reference(..., on=False), which works there).
 REFERENCE_POINTERS = ("use_reference", "solutions/", "--reference")
+# What only the teacher's copy prints: setup_notebook's line on the references in use.
+TEACHER_MODE = ("reference solutions in use",)
+_COURSE_IMPORT = re.compile(r"^(from course_lib import )(.+)$", re.MULTILINE)
+_REFERENCE_CALL = re.compile(r"\buse_reference\(([^)]*)\)")
 MIN_HINTS = 2
 MIN_LINE = 16  # characters: shorter lines of a reference body (``return x``) are too common
 
@@ -117,10 +160,24 @@ def student_text(text: str) -> str:
     return STUDENT_ONLY.sub(lambda m: m.group(1), TEACHER_ONLY.sub("", text))
 
 
+def student_code(source: str) -> str:
+    """The student copy's version of a code cell: a ``from course_lib import ...`` line leaves
+    out ``use_reference`` unless the cell calls it (a copy without the references has none to
+    use; the teacher's set-up cells import it because their messages suggest it)."""
+    if "use_reference(" in source:
+        return source
+
+    def without(match: re.Match) -> str:
+        names = [name.strip() for name in match.group(2).split(",")]
+        return match.group(1) + ", ".join(n for n in names if n != "use_reference")
+    return _COURSE_IMPORT.sub(without, source)
+
+
 def _strip_notebook(src: Path, dst: Path) -> int:
-    """Copy a notebook, clearing the outputs of every code cell from the first cell that
-    calls ``check(`` on, and keeping each Markdown cell's student-copy text. Returns how many
-    cells were cleared."""
+    """Copy a notebook for the student copy: Markdown and code as ``student_text`` and
+    ``student_code`` say; the outputs of every code cell from the first cell that calls
+    ``check(`` on cleared, and any other output that speaks of the references (an unsolved
+    message, the set-up cell's status line). Returns how many cells were cleared."""
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
@@ -130,18 +187,62 @@ def _strip_notebook(src: Path, dst: Path) -> int:
             cell.source = student_text(cell.source)
         if cell.cell_type != "code":
             continue
+        cell.source = student_code(cell.source)
         clearing = clearing or "check(" in cell.source
-        # outputs saved in the teacher's copy that name the references (an unsolved message)
         if clearing or any(word in str(output) for output in cell.outputs
-                           for word in REFERENCE_POINTERS):
+                           for word in REFERENCE_POINTERS + TEACHER_MODE):
             cell.outputs, cell.execution_count = [], None
             cleared += 1
     nbformat.write(nb, dst)
     return cleared
 
 
-def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
-    """Write the student copy to ``out`` (replacing what is there) and return ``out``."""
+def chapter_table(readme: str) -> str:
+    """The table of the ``## Chapters`` section of the teacher's README, with only the
+    columns ``CHAPTER_COLUMNS``."""
+    section = re.search(r"^## Chapters\n(.*?)(?=^## |\Z)", readme, re.DOTALL | re.MULTILINE)
+    rows = [line.strip() for line in (section.group(1) if section else "").splitlines()
+            if line.strip().startswith("|")]
+    if len(rows) < 3:
+        raise ValueError("the README has no table under '## Chapters'")
+
+    def cells(row: str) -> list[str]:  # a Markdown table row; \| is a pipe inside a cell
+        return [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+    header = cells(rows[0])
+    if not set(CHAPTER_COLUMNS) <= set(header):
+        raise ValueError(f"the README's chapter table needs the columns {CHAPTER_COLUMNS}, "
+                         f"it has {header}")
+    keep = [header.index(name) for name in CHAPTER_COLUMNS]
+    table = [cells(row) for row in rows]
+    table[1] = ["---"] * len(header)
+    return "\n".join("| " + " | ".join(row[k] for k in keep) + " |" for row in table)
+
+
+def student_readme(root: Path = REPO_ROOT, submission_text: str | None = None) -> str:
+    """The student copy's README: the template ``README_TEMPLATE`` with the chapter table of
+    the teacher's README in its chapters slot and, when given, ``submission_text`` (Markdown)
+    instead of its default text on handing in work."""
+    text = README_TEMPLATE.read_text(encoding="utf-8")
+    if text.count(CHAPTERS_SLOT) != 1 or len(SUBMISSION_SLOT.findall(text)) != 1:
+        raise ValueError(f"{README_TEMPLATE.name} needs one {CHAPTERS_SLOT} line and one "
+                         "<!-- submission --> ... <!-- /submission --> block")
+    table = chapter_table((Path(root) / "README.md").read_text(encoding="utf-8"))
+    text = text.replace(CHAPTERS_SLOT, table)
+    if submission_text is not None:
+        if not submission_text.strip():
+            raise ValueError("the submission text is empty")
+        submission = submission_text.strip() + "\n"
+    else:
+        submission = SUBMISSION_SLOT.search(text).group(1)
+    return SUBMISSION_SLOT.sub(lambda _: submission, text)
+
+
+def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT,
+                  submission_text: str | None = None) -> Path:
+    """Write the student copy to ``out`` (replacing what is there) and return ``out``.
+    ``submission_text`` (Markdown) tells learners how to hand in their work, in the README;
+    without it they read the template's default."""
     out, root = Path(out), Path(root)
     # Only an empty folder or an earlier release (it carries MARKER) may be replaced.
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
@@ -166,12 +267,11 @@ def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
     for name in TOP_FILES:
         if (root / name).exists():
             shutil.copy2(root / name, out / name)
-    readme = out / "README.md"
-    if readme.exists():
-        readme.write_text(BANNER + student_text(readme.read_text(encoding="utf-8")),
-                          encoding="utf-8")
+    (out / "README.md").write_text(student_readme(root, submission_text), encoding="utf-8")
     (out / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     (out / "Makefile").write_text(MAKEFILE, encoding="utf-8")
+    (out / ".gitignore").write_text("".join(f"{entry}\n" for entry in GITIGNORE),
+                                    encoding="utf-8")
     return out
 
 
@@ -273,14 +373,78 @@ def check_hints(out: Path, root: Path, ids: list[str]) -> list[str]:
 
 
 def check_text(out: Path) -> list[str]:
-    """No Markdown or saved output of the copy points to the references, and no Markdown
-    keeps a copy marker."""
+    """No Markdown or saved output of the copy points to the references or shows the
+    teacher's mode, no Markdown keeps a copy marker, and no code cell switches a reference
+    on."""
+    import nbformat
+
     problems = []
     for where, text in _markdown_texts(out).items():
-        for word in REFERENCE_POINTERS + MARKERS:
+        for word in REFERENCE_POINTERS + MARKERS + TEACHER_MODE:
             if word in text:
                 problems.append(f"{where} mentions {word!r}")
+    for path in sorted((out / "notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code":
+                problems += [f"{path.relative_to(out)} cell {i} (code) calls "
+                             f"use_reference({call.group(1)})"
+                             for call in _REFERENCE_CALL.finditer(cell.source)
+                             if "on=False" not in call.group(1)]
     return problems
+
+
+# What the copy's course_lib says to a learner, gathered by running it there (in a process of
+# its own, with the copy first on the path): every exercise's "not implemented yet" message for
+# a notebook and for the terminal, what a later cell hears when a cell stopped at it, the
+# set-up cell's status line, a check report, an experiment that stops at an exercise, and the
+# command line's help.
+_MESSAGE_PROBE = r"""
+import contextlib, io, json, sys
+from course_lib import exercises, notebook
+from course_lib.__main__ import main as cli
+texts = {}
+for row in exercises.catalog():
+    entry = exercises.get_exercise(row["id"])
+    texts[f"exercise {row['id']}, unsolved (notebook)"] = entry.hint_for("notebook")
+    texts[f"exercise {row['id']}, unsolved (terminal)"] = entry.hint_for("cli")
+    texts[f"exercise {row['id']}, not made"] = str(notebook._unmade_error("x", row["id"]))
+report = exercises.check("1.1", quiet=True)
+texts["check 1.1 (notebook)"] = report.text()
+texts["check 1.1 (terminal)"] = report.text(audience="cli")
+for name, call in (("setup_notebook", lambda: notebook.setup_notebook(seed=0)),
+                   ("run vickrey", lambda: cli(["run", "vickrey", "--quick", "--no-progress"])),
+                   ("run --help", lambda: cli(["run", "--help"]))):
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        try:
+            call()
+        except SystemExit:
+            pass
+    texts[name] = sink.getvalue()
+json.dump(texts, sys.stdout)
+"""
+
+
+def learner_messages(out: Path) -> dict[str, str]:
+    """What the copy at ``out`` says to a learner (see ``_MESSAGE_PROBE``), by where."""
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(out), "COURSE_LIB_REFERENCE": "",
+           "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-c", _MESSAGE_PROBE], cwd=out, env=env,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"the copy's messages could not be gathered: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def check_messages(out: Path) -> list[str]:
+    """No message the copy's course_lib gives a learner points to the references."""
+    return [f"the copy's message ({where}) mentions {word!r}"
+            for where, text in learner_messages(out).items()
+            for word in REFERENCE_POINTERS + TEACHER_MODE if word in text]
 
 
 def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
@@ -317,15 +481,22 @@ def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
                 problems.append(f"{rel}: {name} has the body of {secret_bodies[dump]}")
     if exercises == 0:
         problems.append("no exercise functions found in the release")
-    return problems + check_hints(out, root, ids) + check_text(out)
+    return (problems + check_hints(out, root, ids) + check_text(out) + check_paths(out)
+            + check_messages(out))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classroom.release",
                                      description="Build and check the student copy.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--submission-text", type=Path, metavar="FILE",
+                        help="Markdown telling learners how to hand in their work; it becomes "
+                             "the README's 'Handing in your work' section (default: a note "
+                             "that the teacher will say how)")
     args = parser.parse_args(argv)
-    out = build_release(args.out)
+    submission = (None if args.submission_text is None
+                  else args.submission_text.read_text(encoding="utf-8"))
+    out = build_release(args.out, submission_text=submission)
     problems = check_release(out)
     for problem in problems:
         print("PROBLEM:", problem)
