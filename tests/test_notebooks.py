@@ -72,6 +72,20 @@ def test_every_chapter_exercise_has_a_check_cell(path):
     assert ids <= checked, f"missing check() cells in {path.name}: {sorted(ids - checked)}"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_set_up_cell_imports_what_the_messages_name(path):
+    """An unsolved exercise's message says hint("x.y") (and, in this copy, use_reference):
+    both must be defined in every notebook from its set-up cell on (the student copy's
+    import leaves use_reference out: classroom.release.student_code)."""
+    code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    setup = next(c for c in code if "setup_notebook(" in c.source)
+    assert code.index(setup) <= 1, "the set-up cell comes first, after the Colab cell"
+    imported = re.search(r"^from course_lib import (.+)$", setup.source, re.MULTILINE)
+    assert imported, setup.source
+    names = {name.strip() for name in imported.group(1).split(",")}
+    assert {"check", "hint", "setup_notebook", "use_reference"} <= names
+
+
 @pytest.mark.skipif(not solutions_available(), reason="needs the repository copy")
 def test_learner_mode_stops_at_the_first_exercise_with_one_line(monkeypatch):
     """Without references, notebook 01 stops at exercise 1.1 with the friendly message."""
