@@ -2,8 +2,8 @@
 #   make lab        set up .venv and open JupyterLab on the welcome notebook
 #   make test       set up .venv and run the whole test suite (what CI runs)
 #   make notebooks  re-execute every notebook in full mode and save it with its outputs
-#   make walkthrough  a newcomer's path: fresh clone, set-up, every notebook without the
-#                   reference solutions
+#   make walkthrough  a learner's path: fresh clone, set-up, the student copy built from it,
+#                   every notebook walked in order, each exercise solved where a cell stops
 #   make colab      the Colab path on Colab's own package versions (tests/colab_runtime.toml):
 #                   every notebook through its Colab set-up cell, without and with references
 #   make browser-setup  Debian's Chromium and Playwright, for the real-browser test
