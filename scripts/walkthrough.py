@@ -213,7 +213,10 @@ class Walk:
 def learner_environment(copy: Path, references: Path) -> dict[str, str]:
     """The environment of a learner's kernel: the copy's course_lib first on the path (not one
     installed elsewhere), the references only where ``solve`` looks for them, quick budgets."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(copy), str(references)]),
+    # the learner's terminal has the environment activated: its python comes first
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path,
+           "PYTHONPATH": os.pathsep.join([str(copy), str(references)]),
            "COURSE_LIB_REFERENCE": "", "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
            "PYTHONHASHSEED": "0"}
     for name in ("VIRTUAL_ENV", "COURSE_LIB_HINT_PROGRESS"):  # the hints' place is the copy's
@@ -355,9 +358,13 @@ def walk_student_copy(root: Path, notebooks: list[str] | None = None, jobs: int 
         names = notebooks or sorted(p.name for p in (student / "notebooks").glob("*.ipynb"))
         if jobs > 1:  # one thread per kernel, or their thread pools fight over the cores
             os.environ.setdefault("OMP_NUM_THREADS", "1")
+        # the later chapters train longest: started first, they keep both workers busy
+        order = sorted(names, reverse=True)
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-            walks = list(pool.map(_walk_in_own_copy, names, [student] * len(names),
-                                  [references] * len(names), [workdir] * len(names)))
+            walked = dict(zip(order, pool.map(
+                _walk_in_own_copy, order, [student] * len(order), [references] * len(order),
+                [workdir] * len(order)), strict=True))
+        walks = [walked[name] for name in names]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{'notebook':<36} {'s':>4}  stops (exercise at code cell), then solved")
