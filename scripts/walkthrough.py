@@ -88,6 +88,24 @@ def errors_in(nb) -> list[tuple[int, dict]]:
             if out.get("output_type") == "error"]
 
 
+def unfriendly(errors: list[tuple[int, dict]], known_ids: set[str]) -> list[str]:
+    """The errors that are not a one-line message naming a known exercise (for a run that
+    goes on after errors, as the Colab rehearsal's learner-mode run does)."""
+    bad = []
+    for cell, out in errors:
+        named = NAMES_EXERCISE.search(out.get("evalue", ""))
+        if (out.get("ename") != FRIENDLY or len(out.get("traceback", [])) != 1
+                or named is None or named.group(1) not in known_ids):
+            bad.append(f"cell {cell}: {out.get('ename')}: {out.get('evalue', '')[:300]}")
+    return bad
+
+
+def stops_in(errors: list[tuple[int, dict]]) -> list[str]:
+    """The exercises that a notebook's errors name, in course order."""
+    named = (NAMES_EXERCISE.search(out.get("evalue", "")) for _, out in errors)
+    return sorted({m.group(1) for m in named if m}, key=_id_key)
+
+
 def output_text(cell) -> str:
     """Everything a code cell showed as text: streams, plain-text results, error messages."""
     parts = []

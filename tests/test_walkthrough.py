@@ -43,6 +43,23 @@ def test_a_stop_is_one_line_that_names_its_exercise():
         assert exercise_id is None and "names no exercise" in problem
 
 
+def test_only_one_line_messages_naming_a_known_exercise_pass():
+    """The judge of a run that goes on after errors (the Colab rehearsal's learner mode)."""
+    known = {"1.1", "2.1"}
+    friendly = _error("ExerciseNotImplementedError",
+                      'Exercise 1.1 (First-price auction) is not implemented yet: edit ...')
+    follow_on = _error("ExerciseNotImplementedError",
+                       "`result` was not made, because an earlier cell stopped at exercise 2.1")
+    assert walkthrough.unfriendly([(3, friendly), (5, follow_on)], known) == []
+    assert walkthrough.stops_in([(5, follow_on), (3, friendly)]) == ["1.1", "2.1"]
+    bad = [(1, _error("NameError", "name 'result' is not defined")),
+           (2, _error("ExerciseNotImplementedError", "Exercise 1.1 ...", lines=12)),
+           (4, _error("ExerciseNotImplementedError", "Exercise 9.9 is not implemented yet")),
+           (6, _error("ExerciseNotImplementedError", "something without an id"))]
+    found = walkthrough.unfriendly(bad, known)
+    assert [line.split(":")[0] for line in found] == ["cell 1", "cell 2", "cell 4", "cell 6"]
+
+
 def test_errors_in_lists_every_error_output_with_its_code_cell_number():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# t"), _cell("a"),
