@@ -1332,13 +1332,18 @@ def _hoods_fewer(access, k):
     return reference("6.1")(access, max(k - 1, 0))
 
 
+def _int_one_hop(access):
+    """The one-hop relation with the identity as int64 counts (the three mutants below)."""
+    return (access.astype(np.int64) @ access.T.astype(np.int64)
+            + np.eye(access.shape[0], dtype=np.int64))
+
+
 @mutant("6.1", "counts_walks_without_thresholding",
         "Multiplies integer matrices k times and compares with 0 only at the end; the counts "
         "of walks overflow int64 for large k (the hints: with ints, compare with 0 after each "
         "product).")
 def _hoods_counts(access, k):
-    one_hop = (access.astype(np.int64) @ access.T.astype(np.int64)) + np.eye(len(access),
-                                                                            dtype=np.int64)
+    one_hop = _int_one_hop(access)
     reach = np.eye(access.shape[0], dtype=np.int64)
     for _ in range(k):
         reach = reach @ one_hop
@@ -1351,9 +1356,7 @@ def _hoods_counts(access, k):
         "the chapter's 24-user grid from k = 15 on, and wrapped counts read as 'not reached' "
         "(the hints: with ints, compare with 0 after each product).")
 def _hoods_matrix_power(access, k):
-    one_hop = access.astype(np.int64) @ access.T.astype(np.int64)
-    one_hop += np.eye(access.shape[0], dtype=np.int64)
-    return np.linalg.matrix_power(one_hop, k) > 0
+    return np.linalg.matrix_power(_int_one_hop(access), k) > 0
 
 
 @mutant("6.1", "path_counts_cast_to_bool",
@@ -1362,9 +1365,7 @@ def _hoods_matrix_power(access, k):
         "access point, for k = 64) read as 'not reached' (the hints: with ints, compare with 0 "
         "after each product).")
 def _hoods_counts_bool(access, k):
-    one_hop = access.astype(np.int64) @ access.T.astype(np.int64)
-    one_hop += np.eye(access.shape[0], dtype=np.int64)
-    return np.linalg.matrix_power(one_hop, k).astype(bool)
+    return np.linalg.matrix_power(_int_one_hop(access), k).astype(bool)
 
 
 @mutant("6.1", "no_growth_beyond_one_hop",
