@@ -78,12 +78,15 @@ def cut(text: str, width: int = WIDTH) -> str:
     return head[: breaks[-1] if breaks else len(head)].rstrip() + " " + _MORE
 
 
-def _short_repr(value: Any, width: int) -> str:
+def _full_repr(value: Any) -> str:
     try:
-        text = repr(value)
+        return repr(value)
     except Exception as err:  # a broken __repr__ must not hide the failure itself
-        text = f"<repr failed: {type(err).__name__}>"
-    return cut(_one_line(text), width)
+        return f"<repr failed: {type(err).__name__}>"
+
+
+def _short_repr(value: Any, width: int) -> str:
+    return cut(_one_line(_full_repr(value)), width)
 
 
 def _cap(lines: list[str], limit: int = _MAX_LINES) -> list[str]:
@@ -239,13 +242,6 @@ def _call_lines(call: dict[str, Any] | None) -> list[str]:
     if "returned" in call:
         lines.append("returned: " + _short_repr(call["returned"], WIDTH - 10))
     return lines
-
-
-def _full_repr(value: Any) -> str:
-    try:
-        return repr(value)
-    except Exception as err:  # a broken __repr__ must not hide the failure itself
-        return f"<repr failed: {type(err).__name__}>"
 
 
 def _placed(label: str, text: str) -> list[str]:
