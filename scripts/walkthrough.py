@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's course_lib (for reading exercise modules)
 FRIENDLY = "ExerciseNotImplementedError"
 NAMES_EXERCISE = re.compile(r"\bexercise (\d+\.\d+)\b", re.IGNORECASE)
 # Where a notebook introduces an exercise: its heading, or the cell that checks it.
@@ -153,14 +154,11 @@ def suggestions(text: str) -> tuple[list[str], list[str]]:
 
 
 def _exercise_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
-    found = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            for deco in node.decorator_list:
-                if (isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "exercise"
-                        and deco.args and isinstance(deco.args[0], ast.Constant)):
-                    found[str(deco.args[0].value)] = node
-    return found
+    """The module's ``@exercise`` functions by id, read as the exercise catalog reads them."""
+    from course_lib.exercises import _exercise_decorator
+
+    return {found[0]: node for node in tree.body if isinstance(node, ast.FunctionDef)
+            and (found := _exercise_decorator(node))}
 
 
 def _forwarding_call(args: ast.arguments) -> str:
@@ -364,7 +362,8 @@ def _walk_in_own_copy(path_name: str, student: Path, references: Path, workdir: 
 def walk_student_copy(root: Path, notebooks: list[str] | None = None, jobs: int = 2) -> list[str]:
     """Steps 2 and 3 for the checkout at ``root`` (run with that checkout's interpreter);
     returns the problems found. Notebooks walk ``jobs`` at a time, each in its own kernel."""
-    sys.path.insert(0, str(root))
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     from classroom.release import build_release
 
     workdir = Path(tempfile.mkdtemp(prefix="learner-walk-"))
