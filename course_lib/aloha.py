@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .contracts import Array, shape_of
 from .envs.wireless import (
     MAX_REACH,
     Policy,
@@ -59,7 +60,8 @@ def _check_aloha_args(queues: Any, weights: Any, p_send: Any, rng: Any) -> dict[
     return {"queues": q.astype(np.uint8), "weights": w, "p_send": p, "rng": check_rng(rng)}
 
 
-@exercise("6.2", title="The ALOHA-like benchmark", validate=_check_aloha_args)
+@exercise("6.2", title="The ALOHA-like benchmark", validate=_check_aloha_args,
+          returns=Array(shape_of("queues", slice(None, 2)), "int", low=0))
 def aloha_actions(queues: np.ndarray, weights: np.ndarray, p_send: float,
                   rng: np.random.Generator) -> np.ndarray:
     """Every user's action under the ALOHA-like rule, for a batch of network copies.

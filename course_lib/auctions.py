@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .config import check_seed
+from .contracts import Array, Record, shape_of
 from .exercises import exercise
 from .validation import as_float_array, check_choice, check_float, check_int, check_size
 
@@ -89,8 +90,14 @@ class AuctionOutcome:
 # Exercises
 # --------------------------------------------------------------------------------------
 
+# What an auction gives back: one winner (an index >= 0) and one price per auction.
+_OUTCOME = Record(AuctionOutcome,
+                  winner=Array(shape_of("bids", slice(None, -1)), "int", low=0, scalar=True),
+                  price=Array(shape_of("bids", slice(None, -1)), scalar=True))
 
-@exercise("1.1", title="First-price auction", validate=_check_bids)
+
+@exercise("1.1", title="First-price auction", validate=_check_bids,
+          returns=_OUTCOME)
 def first_price_auction(bids: np.ndarray) -> AuctionOutcome:
     """Run a first-price sealed-bid auction.
 
@@ -116,7 +123,8 @@ def first_price_auction(bids: np.ndarray) -> AuctionOutcome:
     raise NotImplementedError
 
 
-@exercise("1.2", title="Vickrey (second-price) auction", validate=_check_bids)
+@exercise("1.2", title="Vickrey (second-price) auction", validate=_check_bids,
+          returns=_OUTCOME)
 def vickrey_auction(bids: np.ndarray) -> AuctionOutcome:
     """Run a Vickrey (second-price sealed-bid) auction.
 
@@ -151,7 +159,8 @@ def run_auction(bids: Any, mechanism: str) -> AuctionOutcome:
     return auction[check_mechanism(mechanism)](bids)
 
 
-@exercise("1.3", title="Bidders' utilities", validate=_check_utilities_args)
+@exercise("1.3", title="Bidders' utilities", validate=_check_utilities_args,
+          returns=Array(shape_of("values")))
 def auction_utilities(values: np.ndarray, bids: np.ndarray, mechanism: str) -> np.ndarray:
     """Quasi-linear utility of every bidder: the winner gets ``value - price``, others 0.
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .auctions import auction_utilities, check_mechanism
 from .config import check_seed
+from .contracts import Array
 from .exercises import exercise
 from .society import MECHANISMS as SOCIETY_MECHANISMS
 from .society import money_created, society_auction, winner_utility
@@ -66,7 +67,8 @@ def _check_gradient_args(
     return {**arrays, "sigma": sigma, "bins": bins_arr, "n_bins": n_bins}
 
 
-@exercise("1.4", title="Policy-gradient estimate for bid ratios", validate=_check_gradient_args)
+@exercise("1.4", title="Policy-gradient estimate for bid ratios", validate=_check_gradient_args,
+          returns=Array(lambda a: (np.shape(a["utilities"])[1], a["n_bins"])))
 def bid_ratio_gradient(
     utilities: np.ndarray,
     baselines: np.ndarray,

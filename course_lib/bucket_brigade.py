@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .config import check_seed
+from .contracts import Array, ListOf, Number, Record, shape_of
 from .exercises import exercise
 from .validation import (
     MAX_ELEMENTS,
@@ -111,7 +112,8 @@ def _check_step_args(strengths: Any, eligible: Any, winner: Any, supplier: Any, 
             "pricing": pricing}
 
 
-@exercise("2.1", title="One step of the bucket brigade: who pays whom", validate=_check_step_args)
+@exercise("2.1", title="One step of the bucket brigade: who pays whom", validate=_check_step_args,
+          returns=ListOf(Record(Transfer, amount=Number())))
 def step_transfers(strengths: np.ndarray, eligible: list[int], winner: int, supplier: int | None,
                    reward: float, c_bid: float, tax_rate: float,
                    pricing: str = "first") -> list[Transfer]:
@@ -157,7 +159,8 @@ def _check_apply_args(strengths: Any, transfers: Any) -> dict[str, Any]:
     return {"strengths": s, "transfers": transfers}
 
 
-@exercise("2.2", title="The strength update", validate=_check_apply_args)
+@exercise("2.2", title="The strength update", validate=_check_apply_args,
+          returns=Array(shape_of("strengths")))
 def apply_transfers(strengths: np.ndarray, transfers: list[Transfer]) -> np.ndarray:
     """New strengths after the transfers: ``S - payments - taxes + receipts`` for every rule.
 
@@ -181,7 +184,8 @@ def _check_money_args(initial_strengths: Any, final_strengths: Any,
             "transfers": _check_apply_args(end, transfers)["transfers"]}
 
 
-@exercise("2.3", title="The auditor: money created from nothing", validate=_check_money_args)
+@exercise("2.3", title="The auditor: money created from nothing", validate=_check_money_args,
+          returns=Number())
 def money_created(initial_strengths: np.ndarray, final_strengths: np.ndarray,
                   transfers: list[Transfer]) -> float:
     """How much the rules' total money grew beyond what external flows explain.
@@ -207,7 +211,8 @@ def _check_steady_args(n_stages: Any, reward: Any, c_bid: Any, tax_rate: Any) ->
             "c_bid": c_bid, "tax_rate": tax_rate}
 
 
-@exercise("2.4", title="The steady state in closed form", validate=_check_steady_args)
+@exercise("2.4", title="The steady state in closed form", validate=_check_steady_args,
+          returns=Array(lambda a: (a["n_stages"],)))
 def steady_state_strengths(n_stages: int, reward: float, c_bid: float,
                            tax_rate: float) -> np.ndarray:
     """Strengths of the assemble rules once every episode runs the whole line.

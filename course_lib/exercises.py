@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from course_lib.contracts import Returns, check_return, guarded_call
 from course_lib.failure_summary import (
     DETAILED,
     WIDTH,
@@ -93,6 +94,7 @@ class Exercise:
     module: str  # e.g. "course_lib.auctions"
     function: str  # e.g. "vickrey_auction"
     impl: Callable[..., Any] | None = field(default=None, repr=False)  # the learner's body
+    returns: Returns | None = field(default=None, repr=False)  # what the body gives back
 
     @property
     def file(self) -> str:
@@ -223,7 +225,7 @@ def _register(entry: Exercise) -> None:
             f"and by {entry.module}.{entry.function}"
         )
     if old is not None:  # a reload of the same module: point old wrappers at the new body
-        old.title, old.impl = entry.title, entry.impl
+        old.title, old.impl, old.returns = entry.title, entry.impl, entry.returns
     else:
         _REGISTRY[entry.id] = entry
 
@@ -241,6 +243,7 @@ def exercise(
     *,
     title: str,
     validate: Callable[..., Mapping[str, Any]] | None = None,
+    returns: Returns | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a function as exercise ``exercise_id`` (``"chapter.number"``).
 
@@ -254,6 +257,11 @@ def exercise(
         Called with the bound arguments (by name) before the exercise runs; it raises
         ``ValueError``/``TypeError`` on bad input and returns a mapping of the arguments it
         normalised (for example lists turned into float arrays). Those replace the originals.
+    returns : course_lib.contracts.Returns, optional
+        What the exercise gives back (a finite number, an array of a shape derived from the
+        arguments, ...): every result, the reference's included, is held to it
+        (``course_lib.contracts``). Whatever the declaration, an exercise must leave its
+        inputs unchanged and return a new value.
     """
     if not isinstance(exercise_id, str) or not _ID_PATTERN.match(exercise_id):
         raise ValueError(f'exercise_id must look like "1.2", got {exercise_id!r}')
@@ -261,7 +269,9 @@ def exercise(
         raise ValueError("title must be a non-empty string")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        entry = Exercise(exercise_id, title, func.__module__, func.__qualname__, func)
+        if returns is not None and not isinstance(returns, Returns):
+            raise TypeError(f"returns must be a course_lib.contracts.Returns, got {returns!r}")
+        entry = Exercise(exercise_id, title, func.__module__, func.__qualname__, func, returns)
         _register(entry)
         signature = inspect.signature(func)
 
@@ -302,29 +312,42 @@ def _recorded_call(function: str, args: tuple, kwargs: dict) -> dict[str, Any]:
 def _call_exercise(exercise_id: str, signature: inspect.Signature,
                    validate: Callable[..., Mapping[str, Any]] | None,
                    args: tuple, kwargs: dict) -> Any:
-    """Validate the arguments, then run the reference, the dispatcher or the learner's body."""
+    """Validate the arguments, then run the reference, the dispatcher or the learner's body
+    (held to the contracts: its inputs unchanged, its result new); the result must then meet
+    the exercise's ``returns``."""
     __tracebackhide__ = True
     current = _REGISTRY[exercise_id]
-    if validate is not None:
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError as err:
-            raise TypeError(f"{current.function}(): {err}") from None
-        bound.apply_defaults()
-        bound.arguments.update(validate(**bound.arguments))
-        args, kwargs = bound.args, bound.kwargs
-    if reference_on(exercise_id):
-        return current.reference()(*args, **kwargs)
-    if _DISPATCH["to"] is not None:
-        return _DISPATCH["to"](current, args, kwargs)
-    impl = current.impl
     try:
-        return impl(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as err:
+        raise TypeError(f"{current.function}(): {err}") from None
+    bound.apply_defaults()
+    if validate is not None:
+        bound.arguments.update(validate(**bound.arguments))
+    args, kwargs = bound.args, bound.kwargs
+    if reference_on(exercise_id):
+        value = current.reference()(*args, **kwargs)
+    elif _DISPATCH["to"] is not None:
+        value = _DISPATCH["to"](current, args, kwargs)
+    else:
+        value = run_body(current, args, kwargs, bound.arguments)
+    check_return(current.function, current.returns, value, bound.arguments)
+    return value
+
+
+def run_body(entry: Exercise, args: tuple, kwargs: dict, arguments: Mapping[str, Any]) -> Any:
+    """The learner's body of ``entry`` on validated arguments (``arguments``: the same, by
+    name), held to the two rules of ``course_lib.contracts``; a stub's bare
+    ``NotImplementedError`` becomes the exercise's one-line message."""
+    __tracebackhide__ = True
+    impl = entry.impl
+    try:
+        return guarded_call(entry.function, impl, args, kwargs, arguments)
     except ExerciseNotImplementedError:
         raise
     except NotImplementedError as err:
         if _raised_here(err, impl):
-            raise ExerciseNotImplementedError(current.hint, exercise_id) from None
+            raise ExerciseNotImplementedError(entry.hint, entry.id) from None
         raise
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from .contracts import Array, shape_of
 from .envs.wireless import WirelessGrid, check_grid, check_states_actions, neighbour_lists
 from .exercises import exercise
 from .validation import (
@@ -152,7 +153,8 @@ def _check_linear_td_args(weights: Any, index: Any, features: Any, rewards: Any,
 
 
 @exercise("6.6", title="The linear TD(0) step of a generalising critic",
-          validate=_check_linear_td_args)
+          validate=_check_linear_td_args,
+          returns=Array(shape_of("weights")))
 def linear_td_update(weights: np.ndarray, index: np.ndarray, features: np.ndarray,
                      rewards: np.ndarray, next_values: np.ndarray, gamma: float,
                      lr: float) -> np.ndarray:

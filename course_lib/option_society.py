@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .contracts import Array, shape_of
 from .exercises import exercise
 from .options import OptionEnv
 from .ppo import ActorCritic, PPOConfig, Rollout, TrainingLog, make_optimizer, ppo_update
@@ -59,7 +60,8 @@ def _check_option_utility_args(rewards: Any, durations: Any, gamma: Any, bids: A
 
 
 @exercise("4.3", title="The winner's utility when primitives are options",
-          validate=_check_option_utility_args)
+          validate=_check_option_utility_args,
+          returns=Array(shape_of("rewards", slice(None, -1))))
 def option_utility(rewards: np.ndarray, durations: np.ndarray, gamma: float, bids: np.ndarray,
                    next_bids: np.ndarray, next_exists: np.ndarray) -> np.ndarray:
     """The ccv winner's utility in a semi-MDP: its option ran ``durations`` primitive steps.

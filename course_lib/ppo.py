@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.distributions import Beta, Categorical, Distribution
 
+from .contracts import Array, Pair, shape_of
 from .exercises import exercise
 from .validation import (
     MAX_STEPS,
@@ -233,7 +234,8 @@ def _check_gae_args(rewards: Any, values: Any, dones: Any, last_values: Any, gam
             "lam": lam}
 
 
-@exercise("4.1", title="Generalised advantage estimation", validate=_check_gae_args)
+@exercise("4.1", title="Generalised advantage estimation", validate=_check_gae_args,
+          returns=Pair(Array(shape_of("rewards")), Array(shape_of("rewards"))))
 def compute_gae(rewards: np.ndarray, values: np.ndarray, dones: np.ndarray,
                 last_values: np.ndarray, gamma: float | np.ndarray,
                 lam: float) -> tuple[np.ndarray, np.ndarray]:
@@ -290,7 +292,8 @@ def _check_loss_args(new_log_prob: Any, old_log_prob: Any, advantages: Any,
     return {**tensors, "clip": check_float("clip", clip, positive=True)}
 
 
-@exercise("4.2", title="The clipped surrogate loss", validate=_check_loss_args)
+@exercise("4.2", title="The clipped surrogate loss", validate=_check_loss_args,
+          returns=Array(lambda a: (), tensor=True))
 def clipped_surrogate_loss(new_log_prob: torch.Tensor, old_log_prob: torch.Tensor,
                            advantages: torch.Tensor, clip: float) -> torch.Tensor:
     """PPO's clipped policy loss (to be minimised), averaged over the batch.

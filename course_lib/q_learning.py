@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .config import check_seed
+from .contracts import Array, shape_of
 from .exercises import exercise
 from .validation import (
     MAX_STEPS,
@@ -57,7 +58,8 @@ def _check_update_args(q: Any, states: Any, actions: Any, rewards: Any, next_sta
     return out
 
 
-@exercise("3.4", title="A batch of Q-learning updates", validate=_check_update_args)
+@exercise("3.4", title="A batch of Q-learning updates", validate=_check_update_args,
+          returns=Array(shape_of("q")))
 def q_learning_update(q: np.ndarray, states: np.ndarray, actions: np.ndarray,
                       rewards: np.ndarray, next_states: np.ndarray, next_exists: np.ndarray,
                       alpha: float, gamma: float) -> np.ndarray:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .contracts import Array, Record, shape_of
 from .exercises import exercise
 from .validation import as_bool_array, as_float_array, check_choice, check_unit
 
@@ -91,7 +92,8 @@ def top_two(bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @exercise("3.1", title="The winner's utility under bb, v, ccv and env",
-          validate=_check_utility_args)
+          validate=_check_utility_args,
+          returns=Array(shape_of("rewards")))
 def winner_utility(mechanism: str, rewards: np.ndarray, gamma: float, bids: np.ndarray,
                    next_bids: np.ndarray, next_exists: np.ndarray) -> np.ndarray:
     """Utility of the winner of each auction under a mechanism.
@@ -142,7 +144,12 @@ class SocietyAuctionOutcome:
     price: np.ndarray
 
 
-@exercise("3.2", title="The auction among clones", validate=_check_auction_args)
+@exercise("3.2", title="The auction among clones", validate=_check_auction_args,
+          returns=Record(
+              SocietyAuctionOutcome,
+              primitive=Array(shape_of("bids", slice(None, -2)), "int", low=0, scalar=True),
+              clone=Array(shape_of("bids", slice(None, -2)), "int", low=0, scalar=True),
+              price=Array(shape_of("bids", slice(None, -2)), scalar=True)))
 def society_auction(bids: np.ndarray) -> SocietyAuctionOutcome:
     """Run the Vickrey auction of a (possibly cloned) society.
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .contracts import Number
 from .envs.two_rooms import make_two_rooms
 from .exercises import exercise
 from .option_society import train_option_society
@@ -110,7 +111,8 @@ def _check_shift_args(before: Any, after: Any, threshold: Any) -> dict[str, Any]
             "threshold": check_float("threshold", threshold, non_negative=True)}
 
 
-@exercise("4.4", title="The weight-shift metric", validate=_check_shift_args)
+@exercise("4.4", title="The weight-shift metric", validate=_check_shift_args,
+          returns=Number(low=0.0, high=1.0))
 def weight_shift(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
                  threshold: float) -> float:
     """Fraction of all scalar parameters whose absolute change exceeds ``threshold``.

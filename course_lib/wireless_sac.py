@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .config import check_seed
+from .contracts import Array, shape_of
 from .envs.wireless import (
     MAX_USERS,
     WirelessGrid,
@@ -171,7 +172,8 @@ def _check_td_args(values: Any, index: Any, rewards: Any, next_values: Any, gamm
             "lr": lr}
 
 
-@exercise("6.3", title="The batched TD(0) update of a truncated critic", validate=_check_td_args)
+@exercise("6.3", title="The batched TD(0) update of a truncated critic", validate=_check_td_args,
+          returns=Array(shape_of("values")))
 def td_update(values: np.ndarray, index: np.ndarray, rewards: np.ndarray,
               next_values: np.ndarray, gamma: float, lr: float) -> np.ndarray:
     """One TD(0) step on a table, from a whole batch of samples at once.
@@ -268,7 +270,8 @@ def _check_gradient_args(probs: Any, states: Any, actions: Any, weights: Any
     return {"probs": p, "states": s, "actions": a, "weights": w}
 
 
-@exercise("6.4", title="The actor's policy-gradient step", validate=_check_gradient_args)
+@exercise("6.4", title="The actor's policy-gradient step", validate=_check_gradient_args,
+          returns=Array(shape_of("probs")))
 def policy_gradient(probs: np.ndarray, states: np.ndarray, actions: np.ndarray,
                     weights: np.ndarray) -> np.ndarray:
     """The gradient of every user's tabular softmax policy, averaged over episodes.
@@ -486,7 +489,8 @@ def _check_sensitivity_args(q_base: Any, q_perturbed: Any, hops: Any,
 
 
 @exercise("6.5", title="Sensitivity by hop distance (one user at a time)",
-          validate=_check_sensitivity_args)
+          validate=_check_sensitivity_args,
+          returns=Array(lambda a: (a["max_hops"],), nan_ok=True, low=0.0))
 def sensitivity_by_hop(q_base: np.ndarray, q_perturbed: np.ndarray, hops: np.ndarray,
                        max_hops: int) -> np.ndarray:
     """How much a user's Q changes when a user h hops away is changed, for h = 1..max_hops.

@@ -6,11 +6,13 @@ import importlib
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course_lib import exercises
@@ -124,25 +126,30 @@ def test_environment_variable_parsing():
 def test_a_dispatcher_gets_the_validated_call_and_can_be_removed():
     """The grader's seam: with a dispatcher set, calls go to it (after validation), not to
     the body; the reference switch still comes first."""
-    from course_lib.auctions import first_price_auction
+    from course_lib.auctions import AuctionOutcome, first_price_auction
+    from course_lib.contracts import ExerciseContractError
 
     seen = []
+    answer = AuctionOutcome(winner=0, price=0.5)
 
     def dispatcher(entry, args, kwargs):
         seen.append((entry.id, type(args[0]).__name__))
-        return "dispatched"
+        return answer
 
     with use_reference("all", on=False):
         exercises.set_dispatcher(dispatcher)
         try:
-            assert first_price_auction([0.2, 0.7]) == "dispatched"
+            assert first_price_auction([0.2, 0.7]) is answer
+            answer = "dispatched"  # what comes back is held to the exercise's contract
+            with pytest.raises(ExerciseContractError, match="should be an AuctionOutcome"):
+                first_price_auction([0.2, 0.7])
             with pytest.raises(ValueError, match="bids"):
                 first_price_auction([])  # validation first: the dispatcher never sees it
             with use_reference("1.1"):
                 assert first_price_auction([0.2, 0.7]).winner == 1
         finally:
             exercises.set_dispatcher(None)
-        assert seen == [("1.1", "ndarray")]
+        assert seen == [("1.1", "ndarray")] * 2
         with pytest.raises(ExerciseNotImplementedError):
             first_price_auction([0.2, 0.7])
     with pytest.raises(TypeError, match="callable"):
@@ -415,3 +422,56 @@ def test_marked_test_results_stay_plain_data():
     assert all(row["unsolved"] == "1.2" and 'use_reference("1.2")' in row["message"]
                for row in mine)
     assert all("ExerciseNotImplementedError" in row["details"] for row in mine)
+
+
+# --------------------------------------------------------------------------------------
+# The contracts every exercise is held to (course_lib/contracts.py)
+# --------------------------------------------------------------------------------------
+
+
+def test_a_body_that_changes_an_input_or_returns_one_fails_by_name():
+    from course_lib.contracts import ExerciseContractError, guarded_call
+
+    def call(body, *args):
+        names = {f"a{i}": a for i, a in enumerate(args)}
+        return guarded_call("f", body, args, {}, names)
+
+    def grow(x):
+        x.append(1)
+        return [0]
+
+    def first_row(x):
+        return x[0]
+
+    x = np.zeros((2, 3))
+    with pytest.raises(ExerciseContractError, match=r"changed `a0` in place"):
+        call(lambda a: a.__setitem__(0, 1.0) or np.ones(3), x)
+    with pytest.raises(ExerciseContractError, match=r"changed `a0` in place"):
+        call(grow, [])
+    with pytest.raises(ExerciseContractError, match=r"returned `a0` itself or a view of it"):
+        call(first_row, x)
+    with pytest.raises(ExerciseContractError, match=r"returned `a0` itself"):
+        call(lambda a: a, x)
+    rng = np.random.default_rng(0)  # a generator advances: that is its purpose
+    assert call(lambda a, g: a + g.random(), x, rng).shape == (2, 3)
+    assert call(lambda a: a.copy(), x) is not x
+
+
+def test_return_contracts_say_what_was_expected():
+    from course_lib.contracts import Array, ExerciseContractError, Number, check_return
+
+    args = {"q": np.zeros((2, 3))}
+    table = Array(lambda a: a["q"].shape)
+    check_return("f", table, np.ones((2, 3)), args)
+    check_return("f", Number(low=0, high=1), np.float64(0.5), args)
+    bad = [(table, np.empty(0), "shape (0,); expected (2, 3)"),
+           (table, np.full((2, 3), np.nan), "it holds nan"),
+           (table, [[0.0] * 3] * 2, "it is list"),
+           (Array(lambda a: (2,), "int"), np.zeros(2), "its dtype is float64"),
+           (Number(), np.empty(0), "should be a finite number, but it is an array"),
+           (Number(), float("inf"), "it is inf"),
+           (Number(), True, "it is bool"),
+           (Number(low=0, high=1), 1.5, "outside [0, 1]")]
+    for rule, value, message in bad:
+        with pytest.raises(ExerciseContractError, match=re.escape(message)):
+            check_return("f", rule, value, args)

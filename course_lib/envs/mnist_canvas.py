@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..contracts import Array, shape_of
 from ..exercises import exercise
 from ..validation import as_float_array, as_index_array, check_int, check_size
 
@@ -89,7 +90,8 @@ def _check_canvas_args(images: Any, size: Any = CANVAS) -> dict[str, Any]:
     return {"images": x, "size": size}
 
 
-@exercise("5.1", title="Digits on the canvas", validate=_check_canvas_args)
+@exercise("5.1", title="Digits on the canvas", validate=_check_canvas_args,
+          returns=Array(lambda a: (a["images"].shape[0], 1, a["size"], a["size"]), tensor=True))
 def place_on_canvas(images: torch.Tensor, size: int = CANVAS) -> torch.Tensor:
     """Put each 28 x 28 digit in the middle of a blank ``size`` x ``size`` canvas.
 
@@ -138,7 +140,8 @@ def _check_theta_args(angles: Any, shifts: Any) -> dict[str, Any]:
     return {"angles": a, "shifts": s}
 
 
-@exercise("5.2", title="Rotation and shift as an affine_grid matrix", validate=_check_theta_args)
+@exercise("5.2", title="Rotation and shift as an affine_grid matrix", validate=_check_theta_args,
+          returns=Array(lambda a: (a["angles"].shape[0], 2, 3), tensor=True))
 def affine_theta(angles: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     """The (N, 2, 3) matrices that make ``affine_grid`` + ``grid_sample`` rotate each image by
     ``angles[n]`` degrees counterclockwise (as displayed) about its centre, then shift it by
@@ -241,7 +244,8 @@ def _check_apply_args(images: Any, primitive_ids: Any) -> dict[str, Any]:
                                   " (primitive ids)")}
 
 
-@exercise("5.3", title="Every image its own primitive, in one call", validate=_check_apply_args)
+@exercise("5.3", title="Every image its own primitive, in one call", validate=_check_apply_args,
+          returns=Array(shape_of("images"), tensor=True))
 def apply_primitives(images: torch.Tensor, primitive_ids: torch.Tensor) -> torch.Tensor:
     """Apply primitive ``primitive_ids[n]`` to image n, for the whole batch at once.
 
@@ -274,7 +278,8 @@ def _check_reward_args(classifier: Any, images: Any, labels: Any) -> dict[str, A
             "labels": _ids(labels, x.shape[0], 10, "labels", " (digits 0..9)")}
 
 
-@exercise("5.4", title="The frozen classifier's reward", validate=_check_reward_args)
+@exercise("5.4", title="The frozen classifier's reward", validate=_check_reward_args,
+          returns=Array(lambda a: (a["images"].shape[0],), tensor=True, low=0.0, high=1.0))
 def classifier_reward(classifier: torch.nn.Module, images: torch.Tensor,
                       labels: torch.Tensor) -> torch.Tensor:
     """1.0 where the classifier's most likely digit is the true label, else 0.0.

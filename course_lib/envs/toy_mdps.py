@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..contracts import Array
 from ..exercises import exercise
 from ..validation import (
     as_bool_array,
@@ -125,7 +126,8 @@ def _check_vi_args(mdp: TabularMDP, gamma: float, tol: float = 1e-10,
             "max_iterations": check_int("max_iterations", max_iterations, 1)}
 
 
-@exercise("3.3", title="Value iteration for Q*", validate=_check_vi_args)
+@exercise("3.3", title="Value iteration for Q*", validate=_check_vi_args,
+          returns=Array(lambda a: np.shape(a["mdp"].rewards)))
 def value_iteration(mdp: TabularMDP, gamma: float, tol: float = 1e-10,
                     max_iterations: int = 100_000) -> np.ndarray:
     """Optimal action values of a deterministic tabular MDP (infinite horizon, discount gamma).

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..config import check_seed
+from ..contracts import Array
 from ..exercises import exercise
 from ..validation import (
     MAX_STEPS,
@@ -214,7 +215,8 @@ def _check_neighbourhood_args(access: Any, k: Any, dense: bool = True) -> dict[s
 
 
 @exercise("6.1", title="k-hop neighbourhoods from the access matrix",
-          validate=_check_neighbourhood_args)
+          validate=_check_neighbourhood_args,
+          returns=Array(lambda a: (a["access"].shape[0],) * 2, "bool"))
 def neighbourhoods(access: np.ndarray, k: int) -> np.ndarray:
     """Which users lie within ``k`` hops of each other.
 
