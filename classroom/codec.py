@@ -47,7 +47,9 @@ def _array_node(array: np.ndarray, buffers: list[bytes], kind: str) -> dict[str,
     if array.dtype.name not in DTYPES:
         raise CodecError(f"an array of dtype {array.dtype} cannot be returned (numeric and "
                          "bool arrays only)")
-    buffers.append(np.ascontiguousarray(array).tobytes())
+    # native byte order and C layout: the judge reads the bytes as its own numpy would
+    native = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
+    buffers.append(native.tobytes())
     return {"t": kind, "dtype": array.dtype.name, "shape": list(array.shape),
             "buf": len(buffers) - 1}
 

@@ -3,10 +3,15 @@
 ``install(root, mode)`` makes ``course_lib``'s ``@exercise`` wrappers (which validate the
 arguments here, in the judge) send each call to a sandboxed worker (``classroom.worker``)
 instead of running a body. The value comes back decoded by ``classroom.codec`` into the judge's
-own types; arrays the call changed in place are written back into the judge's arrays; an
-exception is raised again here with the learner's message (a built-in type keeps its type,
-anything else becomes ``SubmissionError``). A tensor result that needs gradients is tied to the
-call's inputs by an autograd function whose backward asks the worker for the gradients.
+own types; a random generator the call drew from takes the worker's new state; an exception
+is raised again here with the learner's message (a built-in type keeps its type, anything
+else becomes ``SubmissionError``; a type name that is not a Python name is refused). The
+worker holds the learner's code to ``course_lib.contracts`` (inputs unchanged, results
+new); the judge's wrapper then holds the value to the exercise's return contract. While a
+test runs, an exercise it does not check is answered by its reference, whether the test or
+the learner's code calls it (``Dispatcher.testing``). A tensor result that needs gradients
+is tied to the call's inputs by an autograd function whose backward asks the worker for the
+gradients.
 
 A worker that dies, hangs, answers garbage or is interrupted (the per-test time limit raises in
 the judge, which the submission cannot catch) is killed with everything it started, and the
@@ -16,6 +21,7 @@ next call starts a fresh one: only the calls it broke fail.
 from __future__ import annotations
 
 import builtins
+import importlib
 import itertools
 import json
 import os
@@ -40,6 +46,11 @@ KEPT_EXCEPTIONS = ("ValueError", "TypeError", "IndexError", "KeyError", "ZeroDiv
                    "UnboundLocalError", "NameError", "OSError")
 START_S = 120.0  # a worker that does not answer its first request in this time is dead
 MAX_HEADER = 64 * 2**20
+MAX_CALL_BYTES = codec.MAX_BYTES  # all the messages of one call together
+MAX_NAME = 100  # an exception's type name
+MAX_MESSAGE = 2000
+PRINT_CAP = 64 * 2**10  # what one call may print into the log
+LOG_CAP = 8 * 2**20  # the whole worker log
 
 
 class SubmissionError(Exception):
@@ -56,6 +67,7 @@ class Worker:
     def __init__(self, root: Path, mode: str, modules: list[str], log: Path) -> None:
         self.root, self.mode, self.modules, self.log = root, mode, modules, log
         self.proc: subprocess.Popen | None = None
+        self.output: sandbox.CappedDrain | None = None
         self.cgroup: sandbox.Cgroup | None = None
         self.requests = self.replies = None
         self.ids = itertools.count()
@@ -65,14 +77,15 @@ class Worker:
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         self.cgroup = sandbox.Cgroup()
-        with os.fdopen(os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
-                       "ab") as log:
-            self.proc = subprocess.Popen(
-                sandbox.worker_command(self.mode, self.root, request_r, reply_w),
-                cwd=self.root, env=sandbox.worker_env(self.mode, self.root, self.modules),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(request_r, reply_w),
-                preexec_fn=lambda: sandbox.limits(self.cgroup, self.mode))
+        self.proc = subprocess.Popen(
+            sandbox.worker_command(self.mode, self.root, request_r, reply_w),
+            cwd=self.root, env=sandbox.worker_env(self.mode, self.root, self.modules),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(request_r, reply_w),
+            preexec_fn=lambda: sandbox.limits(self.cgroup, self.mode))
+        # What the learner's code prints is read as it comes (a full pipe never blocks it, a
+        # flood never fails it): kept up to a cap per call, the rest counted and dropped.
+        self.output = sandbox.CappedDrain(self.proc.stdout, self.log, PRINT_CAP, LOG_CAP)
         os.close(request_r)
         os.close(reply_w)
         self.requests = os.fdopen(request_w, "wb", buffering=0)
@@ -88,6 +101,8 @@ class Worker:
                 pass
             self.proc.kill()
             self.proc.wait()
+            if self.output is not None:
+                self.output.join(5.0)
         if self.cgroup is not None:
             self.cgroup.kill_all()
         if self.mode == "uid":
@@ -98,7 +113,7 @@ class Worker:
                     stream.close()
                 except OSError:
                     pass
-        self.proc = self.cgroup = self.requests = self.replies = None
+        self.proc = self.cgroup = self.requests = self.replies = self.output = None
 
     # -- one exchange ------------------------------------------------------------------------
 
@@ -140,20 +155,29 @@ class Worker:
             raise WorkerDied(self._death()) from None
 
     def exchange(self, request: dict[str, Any], flagged: list | None = None,
-                 modules: list | None = None) -> Any:
+                 answer: Any = None) -> Any:
         """Send one request, return the decoded reply (tensors that need gradients go to
-        ``flagged``), answering the worker's questions about ``modules`` on the way; on any
-        failure, kill the worker."""
+        ``flagged``), answering the worker's questions on the way with ``answer(callback)``;
+        on any failure, kill the worker."""
         first = self.proc is None
         if first:
             self.start()
+        if self.output is not None:
+            self.output.allow(PRINT_CAP)
+        budget = {"left": MAX_CALL_BYTES}
         try:
             self._send(request)
             while True:
-                reply = self._receive(START_S if first else None, flagged)
+                # a callback's tensors are its own: they never count as the call's outputs
+                mine: list = []
+                reply = self._receive(START_S if first else None, mine, budget)
                 if not (isinstance(reply, dict) and "callback" in reply):
+                    if flagged is not None:
+                        flagged.extend(mine)
                     break
-                self._send(_answer(reply["callback"], modules or []))
+                if answer is None:
+                    raise WorkerDied("the worker asked something it may not ask")
+                self._send(answer(reply["callback"]))
         except BaseException:
             self.stop()  # a timeout in the judge lands here too
             raise
@@ -162,9 +186,9 @@ class Worker:
             raise WorkerDied("the worker's reply is not a dict")
         return reply
 
-    def _receive(self, wait: float | None, flagged: list | None) -> Any:
+    def _receive(self, wait: float | None, flagged: list, budget: dict[str, int]) -> Any:
         (size,) = struct.unpack(">Q", self._read(8, wait))
-        if size > MAX_HEADER:
+        if size > MAX_HEADER or size > budget["left"]:
             raise WorkerDied("the worker's reply is too large")
         header = self._read(size, wait)
         try:
@@ -172,8 +196,9 @@ class Worker:
             total = sum(int(s) for s in sizes)
         except (ValueError, TypeError, AttributeError, RecursionError):
             raise WorkerDied("the worker's reply is not readable") from None
-        if total > codec.MAX_BYTES or total < 0:
-            raise WorkerDied("the worker's reply is too large")
+        budget["left"] -= size + max(total, 0)
+        if total > codec.MAX_BYTES or total < 0 or budget["left"] < 0:
+            raise WorkerDied("the worker's replies to one call are too large")
         payload = memoryview(self._read(total, wait))
         try:
             return codec.decode(header, payload, flagged)
@@ -181,8 +206,12 @@ class Worker:
             raise WorkerDied(str(err)) from None
 
 
-def _answer(callback: Any, modules: list) -> dict[str, Any]:
-    """Carry out a worker's request on one of the call's modules (a test's network)."""
+def _answer(callback: Any, modules: list, dispatcher: Dispatcher | None = None) -> dict[str, Any]:
+    """Carry out a worker's request: a call of one of the call's modules (a test's network),
+    or another exercise that the learner's code called (answered by its reference)."""
+    if (isinstance(callback, list) and len(callback) == 4 and callback[0] == "exercise"
+            and dispatcher is not None):
+        return dispatcher.stand_in(callback[1], callback[2], callback[3])
     torch = _torch()
     if not (isinstance(callback, list) and len(callback) == 4 and type(callback[0]) is int
             and 0 <= callback[0] < len(modules) and callback[1] in ("call", "train", "training")
@@ -213,6 +242,11 @@ def _raise(error: Any, exercise: exercises.Exercise) -> None:
                                                                 for e in error)):
         raise WorkerDied("the worker's error report is malformed")
     name, message = error
+    if not name.isidentifier() or len(name) > MAX_NAME:
+        raise SubmissionError("the submission raised an exception whose type name is not a "
+                              "Python name")
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + "…"
     if name in ("ExerciseNotImplementedError",):
         raise exercises.ExerciseNotImplementedError(message, exercise.id)
     if name in KEPT_EXCEPTIONS:
@@ -221,13 +255,49 @@ def _raise(error: Any, exercise: exercises.Exercise) -> None:
 
 
 class Dispatcher:
-    """Routes exercise calls to the worker; installed with ``course_lib.exercises``."""
+    """Routes exercise calls to the worker; installed with ``course_lib.exercises``.
+
+    ``testing`` (set by the judge for each test) names the exercises the running test checks:
+    a call of any other exercise, by the test or by the learner's code, is answered by its
+    reference where this copy has one (``stand_ins`` records which), so that a mistake in one
+    exercise costs only that exercise's tests."""
 
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
         self.calls = 0
+        self.testing: set[str] | None = None
+        self.stand_ins: set[str] = set()
+
+    def _reference_for(self, exercise_id: str) -> Any:
+        if self.testing is None or exercise_id in self.testing:
+            return None
+        if not exercises.solutions_available():
+            return None
+        entry = exercises._REGISTRY.get(exercise_id)
+        return None if entry is None else entry
+
+    def stand_in(self, exercise_id: Any, args: Any, kwargs: Any) -> dict[str, Any]:
+        """Answer the worker's call of another exercise (``exercise_id``) with its reference,
+        or tell it to run its own code."""
+        if not (isinstance(exercise_id, str) and isinstance(args, list)
+                and isinstance(kwargs, dict) and all(type(k) is str for k in kwargs)):
+            raise WorkerDied("the worker asked something it may not ask")
+        entry = self._reference_for(exercise_id)
+        if entry is None:
+            return {"own": True}
+        self.stand_ins.add(exercise_id)
+        wrapper = getattr(importlib.import_module(entry.module), entry.function)
+        try:
+            with exercises.use_reference(exercise_id):
+                return {"value": wrapper(*args, **kwargs)}
+        except Exception as err:  # noqa: BLE001 - the arguments were refused: tell the worker
+            return {"error": [type(err).__name__, str(err)[:MAX_MESSAGE]]}
 
     def __call__(self, exercise: exercises.Exercise, args: tuple, kwargs: dict) -> Any:
+        stand_in = self._reference_for(exercise.id)
+        if stand_in is not None:  # the test calls an exercise it does not check
+            self.stand_ins.add(exercise.id)
+            return stand_in.reference()(*args, **kwargs)
         torch = _torch()
         grad_keys, grad_inputs, modules = [], [], []
         send_args, send_kwargs = list(args), dict(kwargs)
@@ -255,28 +325,33 @@ class Dispatcher:
         reply = self.worker.exchange({
             "op": "call", "id": call_id, "module": exercise.module,
             "function": exercise.function, "args": tuple(send_args), "kwargs": send_kwargs,
-            "grad": grad_keys}, flagged, modules)
+            "grad": grad_keys}, flagged, lambda callback: _answer(callback, modules, self))
         if "error" in reply:
             _raise(reply["error"], exercise)
-        if set(reply) != {"value", "mutated"} or not isinstance(reply["mutated"], list):
+        if set(reply) != {"value", "rng"} or not isinstance(reply["rng"], list):
             raise WorkerDied("the worker's reply is malformed")
-        self._write_back(reply["mutated"], args, kwargs)
+        self._advance_generators(reply["rng"], args, kwargs)
         value = reply["value"]
         if grad_inputs and flagged:
             value = self._attach_gradients(value, call_id, grad_inputs, flagged)
         return value
 
     @staticmethod
-    def _write_back(mutated: list, args: tuple, kwargs: dict) -> None:
-        """Arrays the learner's code changed in place change here too."""
-        for entry in mutated:
+    def _advance_generators(states: list, args: tuple, kwargs: dict) -> None:
+        """A random generator the call drew from takes the state it has in the worker."""
+        for entry in states:
             if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
-                    and isinstance(entry[1], np.ndarray)):
+                    and isinstance(entry[1], dict)):
                 raise WorkerDied("the worker's reply is malformed")
-            key, new = entry
+            key, state = entry
             target = args[int(key)] if key.isdigit() and int(key) < len(args) else kwargs.get(key)
-            if isinstance(target, np.ndarray) and target.shape == new.shape:
-                np.copyto(target, new, casting="unsafe")
+            if not isinstance(target, np.random.Generator):
+                raise WorkerDied("the worker's reply is malformed")
+            try:
+                target.bit_generator.state = state
+            except (ValueError, TypeError, KeyError, OverflowError):
+                raise WorkerDied("the worker sent back a random generator state that does "
+                                 "not fit") from None
 
     def _attach_gradients(self, value: Any, call_id: int, inputs: list, flagged: list) -> Any:
         torch = _torch()
@@ -297,7 +372,7 @@ class Dispatcher:
                 if worker.starts != starts or worker.proc is None:
                     raise SubmissionError("the worker that computed this value has ended")
                 reply = worker.exchange({"op": "vjp", "id": call_id, "grads": [
-                    g.detach().contiguous() for g in grads]})
+                    g.detach().contiguous() for g in grads]}, None, None)
                 if "error" in reply:
                     raise SubmissionError(f"computing the gradient failed: {reply['error']}")
                 found = reply.get("value")

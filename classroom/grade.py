@@ -2,8 +2,9 @@
 
     python -m classroom.grade SUBMISSION [--hidden] [--out results.json]
                               [--format gradescope|json|markdown] [--timeout SECONDS]
+                              [--budget SECONDS] [--secret TEXT] [--publish]
                               [--sandbox auto|bwrap|none]
-    python -m classroom.grade --batch FOLDER --out-dir grades/ [--hidden]
+    python -m classroom.grade --batch FOLDER --out-dir grades/ [--hidden] [--publish]
 
 SUBMISSION is a folder or a ``.zip`` holding a ``course_lib`` folder (the whole tree, or only
 the modules with exercises), or a folder holding the exercise modules themselves
@@ -18,18 +19,24 @@ learner's modules and nothing else of the course: no tests, no solutions, no res
 worker answers in plain data (``classroom.codec``). The judge writes the results into this
 grader's scratch folder, which the worker cannot see; this process turns them into scores.
 
-Points per exercise come from ``grading/points.json``; each test that checks an exercise
-earns an equal share of its points. A test that failed, timed out or did not run earns
-nothing.
+Points per exercise come from ``grading/points.json``: without the hidden tests, an
+exercise's public tests share its points equally; with them, the hidden tests share the
+fixed ``hidden_share`` of the points and the public tests the rest. A test that failed,
+timed out or did not run earns nothing. The hidden tests' cases and the property tests'
+examples are drawn from the grading secret. A learner's report shows the public results
+only until the teacher publishes (``--publish``); ``grades.csv`` holds every score, and
+``similarity.csv`` the exercise bodies that look copied (``classroom.similarity``).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import pwd
+import resource
 import shutil
 import signal
 import stat
@@ -53,6 +60,12 @@ MAX_ZIP_MEMBERS = 20_000
 MAX_WALK = 20_000
 WORKER_FILES = ("__init__.py", "codec.py", "worker.py")
 JUDGE_MEMORY_MB = 6144
+JUDGE_FILE_MB = 64  # any one file the judge writes (its results: a few hundred KB)
+JUDGE_LOG_MB = 4  # pytest's own output, kept for the teacher
+SECRET_VAR = "COURSE_LIB_GRADING_SECRET"
+PUBLIC_SECRET = "public-default-secret"  # as tests/hidden/conftest.py: public, reproducible
+DEFAULT_HIDDEN_SHARE = 0.9
+DEFAULT_BUDGET_S = 300.0  # one submission, all its tests (an honest one: about 30 s)
 
 
 def load_points(path: Path = POINTS_FILE) -> dict[str, float]:
@@ -62,6 +75,14 @@ def load_points(path: Path = POINTS_FILE) -> dict[str, float]:
     if missing:
         raise ValueError(f"{path} has no points for exercises {missing}")
     return points
+
+
+def load_hidden_share(path: Path = POINTS_FILE) -> float:
+    """The fixed share of each exercise's points that its hidden tests carry."""
+    share = json.loads(Path(path).read_text()).get("hidden_share", DEFAULT_HIDDEN_SHARE)
+    if not (isinstance(share, (int, float)) and 0 <= share <= 1):
+        raise ValueError(f"{path}: hidden_share must be a number in [0, 1], got {share!r}")
+    return float(share)
 
 
 class SubmissionRejected(ValueError):
@@ -157,6 +178,7 @@ def _read_folder(root: Path) -> dict[str, bytes]:
             info = os.lstat(path)
         except OSError:
             continue
+        _refuse_links_on_the_way(root, path, rel)
         if stat.S_ISLNK(info.st_mode):
             raise SubmissionRejected(f"{rel} is a symbolic link")
         if not stat.S_ISREG(info.st_mode):
@@ -168,6 +190,17 @@ def _read_folder(root: Path) -> dict[str, bytes]:
         _check_module(rel, len(data))
         found[rel] = data
     return found
+
+
+def _refuse_links_on_the_way(root: Path, path: Path, rel: str) -> None:
+    """Every folder between the submission's root and ``path`` must be a real folder: a link
+    anywhere on the way (``course_lib/envs`` -> a classmate's folder) is refused."""
+    here = Path(root)
+    for part in Path(path).relative_to(root).parts[:-1]:
+        here = here / part
+        if here.is_symlink():
+            raise SubmissionRejected(f"{here.relative_to(root)} (on the way to {rel}) is a "
+                                     "symbolic link")
 
 
 # --------------------------------------------------------------------------------------
@@ -207,17 +240,29 @@ def _module_names() -> list[str]:
     return [rel[:-3].replace("/", ".") for rel in exercise_files()]
 
 
+def hypothesis_seed(secret: str) -> int:
+    """The seed of the property tests' examples under grading, drawn from the secret."""
+    return int.from_bytes(hashlib.sha256(f"hypothesis\0{secret}".encode()).digest()[:8], "big")
+
+
 def _judge_limits() -> None:  # in the judge's process, before exec
     os.setsid()
     os.umask(0o077)  # the results and logs: readable by the grader's user only
+    memory = JUDGE_MEMORY_MB * 2**20
+    resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+    size = JUDGE_FILE_MB * 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
               per_test: float = 60.0, total: float = 600.0, collect_only: bool = False,
-              files: list[str] | None = None,
-              only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+              files: list[str] | None = None, only: set[str] | None = None,
+              secret: str | None = None) -> dict[str, dict[str, Any]]:
     """Run the exercise tests (of ``files``; of the exercises ``only``) in a judge process;
-    its results (empty if none came back)."""
+    its results (empty if none came back). ``secret`` draws the hidden tests' cases (see
+    ``tests/hidden/conftest.py``); None keeps ``$COURSE_LIB_GRADING_SECRET``."""
     results = scratch / "results.json"
     env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
            "COURSE_LIB_REFERENCE": "", "GRADER_RESULTS": str(results),
@@ -225,8 +270,11 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
            "GRADER_SANDBOX": mode, "GRADER_WORKER_LOG": str(scratch / "worker.log"),
            "GRADER_EXERCISE_MODULES": ",".join(_module_names()),
            "PYTHONPATH": str(REPO_ROOT),
-           # a failing property test stops at its first counterexample (no shrinking)
-           "HYPOTHESIS_PROFILE": "stubs"}
+           # a failing property test stops at its first counterexample (no shrinking) and
+           # nothing is written into this checkout (no example database)
+           "HYPOTHESIS_PROFILE": "grading", "GRADER_BUDGET": str(total)}
+    secret = secret if secret is not None else os.environ.get(SECRET_VAR) or PUBLIC_SECRET
+    env[SECRET_VAR] = secret  # the judge's only: the worker's environment is built anew
     env.pop("GRADER_WORKER_ROOT", None)
     env["GRADER_ONLY"] = ",".join(sorted(only)) if only else ""
     env[sandbox.CGROUP_PREFIX_VAR] = f"markets-grader-{os.getpid()}-{time.monotonic_ns()}"
@@ -235,17 +283,22 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
     files = test_files(hidden) if files is None else files
     cmd = [sys.executable, "-m", "pytest", *files, "-m", "exercise", "-q",
            "-p", "classroom.judge_plugin", "-p", "no:cacheprovider", "-p", "no:nbval",
-           "-p", "no:xdist", "--rootdir", str(REPO_ROOT), "--continue-on-collection-errors"]
+           "-p", "no:xdist", "--rootdir", str(REPO_ROOT), "--continue-on-collection-errors",
+           # the property tests' examples, like the hidden cases, come from the secret: the
+           # same on every regrade, unknown to a student who has not got the secret
+           f"--hypothesis-seed={hypothesis_seed(secret)}"]
     if collect_only:
         cmd.append("--collect-only")
-    with os.fdopen(os.open(scratch / "judge.log", os.O_WRONLY | os.O_CREAT, 0o600), "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, preexec_fn=_judge_limits)
-        try:
-            proc.wait(timeout=total)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, preexec_fn=_judge_limits)
+    log = sandbox.CappedDrain(proc.stdout, scratch / "judge.log", JUDGE_LOG_MB * 2**20,
+                              JUDGE_LOG_MB * 2**20)
+    try:  # the judge stops itself at the budget (GRADER_BUDGET); this is the backstop
+        proc.wait(timeout=total + 60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.join(10.0)
     sandbox.sweep_cgroups(env[sandbox.CGROUP_PREFIX_VAR])  # should the judge have died
     try:
         return json.loads(results.read_text())
@@ -281,6 +334,7 @@ class ExerciseScore:
     passed: dict[str, int]          # "public"/"hidden" -> tests passed
     total: dict[str, int]           # "public"/"hidden" -> tests
     failures: list[str] = field(default_factory=list)
+    stand_ins: list[str] = field(default_factory=list)  # references that stood in for others
 
 
 @dataclass
@@ -301,26 +355,42 @@ class GradeResult:
 
 
 def score_results(results: dict[str, dict[str, Any]], expected: dict[str, list[str]],
-                  points: dict[str, float]) -> list[ExerciseScore]:
+                  points: dict[str, float],
+                  hidden_share: float = DEFAULT_HIDDEN_SHARE) -> list[ExerciseScore]:
+    """Each exercise's score. Without hidden tests, its points times the share of its public
+    tests passed; with them, its public tests carry ``1 - hidden_share`` of its points and its
+    hidden tests ``hidden_share`` (each kind's tests share their part equally)."""
     titles = {row["id"]: row["title"] for row in catalog()}
     scores = []
     for ex in sorted(points, key=lambda i: tuple(int(p) for p in i.split("."))):
         tests = [t for t, ids in expected.items() if ex in ids]
         passed = {"public": 0, "hidden": 0}
         total = {"public": 0, "hidden": 0}
-        failures = []
+        failures, stand_ins = [], set()
         for t in tests:
             kind = "hidden" if "/hidden/" in t else "public"
             total[kind] += 1
             got = results.get(t, {"outcome": "not run", "message": ""})
+            stand_ins.update(i for i in got.get("stand_ins", []) if i in points)
             if got["outcome"] == "passed":
                 passed[kind] += 1
             elif kind == "public":  # a hidden test's message is never shown
                 failures.append(f"{t.split('::')[-1]}: {_reason(got)}")
-        share = (passed["public"] + passed["hidden"]) / max(len(tests), 1)
+        weights = kind_weights(total, hidden_share)
+        share = sum(weights[k] * passed[k] / total[k] for k in weights if total[k])
         scores.append(ExerciseScore(ex, titles.get(ex, ""), round(points[ex] * share, 4),
-                                    points[ex], passed, total, failures))
+                                    points[ex], passed, total, failures,
+                                    sorted(stand_ins - {ex})))
     return scores
+
+
+def kind_weights(total: dict[str, int], hidden_share: float) -> dict[str, float]:
+    """The share of an exercise's points that its public and its hidden tests carry."""
+    if not total["hidden"]:
+        return {"public": 1.0, "hidden": 0.0}
+    if not total["public"]:
+        return {"public": 0.0, "hidden": 1.0}
+    return {"public": 1.0 - hidden_share, "hidden": hidden_share}
 
 
 def _reason(result: dict[str, Any]) -> str:
@@ -338,14 +408,17 @@ def _reason(result: dict[str, Any]) -> str:
 
 
 def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
-          total: float = 600.0, points: dict[str, float] | None = None,
-          mode: str = "auto", only: set[str] | None = None) -> GradeResult:
-    """Grade one submission (on the tests of the exercises ``only``, or all); never raises
-    for a broken submission (its score is then 0). Raises ``sandbox.SandboxUnavailable``
-    where the sandbox cannot run (see ``mode``)."""
+          total: float = DEFAULT_BUDGET_S, points: dict[str, float] | None = None,
+          mode: str = "auto", only: set[str] | None = None,
+          secret: str | None = None) -> GradeResult:
+    """Grade one submission (on the tests of the exercises ``only``, or all) within ``total``
+    seconds; never raises for a broken submission (its score is then 0). ``secret`` draws the
+    hidden tests' cases (None: ``$COURSE_LIB_GRADING_SECRET``, else a public default). Raises
+    ``sandbox.SandboxUnavailable`` where the sandbox cannot run (see ``mode``)."""
     start = time.perf_counter()
     mode = sandbox.resolve_mode(mode)
     points = points if points is not None else load_points()
+    hidden_share = load_hidden_share()
     expected = expected_tests(hidden)
     files = None
     if only is not None:
@@ -358,8 +431,8 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
     try:
         modules = read_submission(Path(submission))
     except SubmissionRejected as err:
-        return GradeResult(str(submission), score_results({}, expected, points), [],
-                           error=str(err), seconds=round(time.perf_counter() - start, 1))
+        return GradeResult(str(submission), score_results({}, expected, points, hidden_share),
+                           [], error=str(err), seconds=round(time.perf_counter() - start, 1))
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         scratch = Path(tmp)
         os.chmod(scratch, 0o711 if mode == "uid" else 0o700)  # uid: the worker may pass
@@ -369,13 +442,16 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
             user = pwd.getpwnam(sandbox.UNPRIVILEGED)
             os.chown(worker_root / "home", user.pw_uid, user.pw_gid)
         results = run_judge(scratch, worker_root, hidden, mode, per_test, total,
-                            files=files, only=only)
+                            files=files, only=only, secret=secret)
         error = "" if results else "the tests could not run (a problem of the grader, not " \
                                    "of the submission: ask your teacher)"
     if not taken and not error:
         error = "the submission holds none of the exercise modules (course_lib/*.py)"
-    return GradeResult(str(submission), score_results(results, expected, points), taken,
-                       error, round(time.perf_counter() - start, 1))
+    if any(r.get("message", "").startswith("not run: the submission's time budget")
+           for r in results.values()):
+        error = error or f"grading stopped: the submission used its time budget ({total:g} s)"
+    return GradeResult(str(submission), score_results(results, expected, points, hidden_share),
+                       taken, error, round(time.perf_counter() - start, 1))
 
 
 NOT_IMPLEMENTED = "not implemented yet"
@@ -395,82 +471,152 @@ def failure_lines(score: ExerciseScore) -> list[str]:
     return lines + others
 
 
+def stand_in_line(score: ExerciseScore) -> str:
+    """One line on the references that stood in for the exercises this one's tests call."""
+    if not score.stand_ins:
+        return ""
+    return (f"graded with the reference standing in for {', '.join(score.stand_ins)} "
+            "(a mistake there counts only in its own tests)")
+
+
+def _public_score(e: ExerciseScore) -> float:
+    return round(e.max_score * e.passed["public"] / e.total["public"], 4) if e.total[
+        "public"] else 0.0
+
+
 def to_gradescope(result: GradeResult) -> dict[str, Any]:
-    """Gradescope's results.json: hidden tests are visible after the grades are published."""
+    """Gradescope's results.json. Hidden tests are "after_published": with any test hidden,
+    Gradescope keeps the total from students until the grades are published. No timings."""
     tests = []
+    hidden_share = load_hidden_share()
     for e in result.exercises:
+        weights = kind_weights(e.total, hidden_share)
         for kind in ("public", "hidden"):
             if not e.total[kind]:
                 continue
-            share = e.max_score * e.total[kind] / (e.total["public"] + e.total["hidden"])
+            share = e.max_score * weights[kind]
+            notes = ([stand_in_line(e)] if e.stand_ins else []) + (
+                failure_lines(e) if kind == "public" else [])
             tests.append({
                 "name": f"Exercise {e.id} {e.title} ({kind} tests)",
                 "score": round(share * e.passed[kind] / e.total[kind], 4),
                 "max_score": round(share, 4),
-                "output": (f"{e.passed[kind]} of {e.total[kind]} passed"
-                           + ("\n" + "\n".join(failure_lines(e))
-                              if kind == "public" and e.failures else "")),
+                "output": "\n".join([f"{e.passed[kind]} of {e.total[kind]} passed", *notes]),
                 "visibility": "visible" if kind == "public" else "after_published",
             })
-    return {"score": result.score, "output": result.error or "graded", "tests": tests,
-            "visibility": "visible", "execution_time": result.seconds}
+    return {"score": result.score, "output": result.error or "graded", "tests": tests}
 
 
-def to_markdown(result: GradeResult) -> str:
-    lines = [f"# Grade: {result.score:g} / {result.max_score:g}", ""]
+def to_markdown(result: GradeResult, publish: bool = True) -> str:
+    """The report. Unpublished (``publish=False``, a student's report before the teacher
+    publishes): the public tests only, no total, no hidden counts, no times."""
+    hidden = publish and any(e.total["hidden"] for e in result.exercises)
+    if publish:
+        lines = [f"# Grade: {result.score:g} / {result.max_score:g}", ""]
+    else:
+        lines = ["# Public tests", "", "Your grade, with the hidden tests, appears when your "
+                 "teacher publishes it.", ""]
     if result.error:
         lines += [f"**Problem:** {result.error}", ""]
-    lines += ["| exercise | score | public tests | hidden tests |", "|---|---|---|---|"]
+    header = "| exercise | score | public tests |" + (" hidden tests |" if hidden else "")
+    lines += [header, "|---|---|---|" + ("---|" if hidden else "")]
     for e in result.exercises:
-        hidden = f"{e.passed['hidden']}/{e.total['hidden']}" if e.total["hidden"] else "–"
-        lines.append(f"| {e.id} {e.title} | {e.score:g} / {e.max_score:g} | "
-                     f"{e.passed['public']}/{e.total['public']} | {hidden} |")
-    failing = [e for e in result.exercises if e.failures]
+        if publish:
+            row = f"| {e.id} {e.title} | {e.score:g} / {e.max_score:g} | " \
+                  f"{e.passed['public']}/{e.total['public']} |"
+            if hidden:
+                row += (f" {e.passed['hidden']}/{e.total['hidden']} |" if e.total["hidden"]
+                        else " – |")
+        else:
+            row = f"| {e.id} {e.title} | – | {e.passed['public']}/{e.total['public']} |"
+        lines.append(row)
+    failing = [e for e in result.exercises if e.failures or e.stand_ins]
     if failing:
         lines += ["", "## Public tests that did not pass"]
         for e in failing:
             lines += ["", f"### {e.id} {e.title}: {e.passed['public']} of "
                           f"{e.total['public']} public tests passed", ""]
-            lines += [f"- {line}" for line in failure_lines(e)]
+            lines += [f"- {line}" for line in ([stand_in_line(e)] if e.stand_ins else [])
+                      + failure_lines(e)]
     return "\n".join(lines) + "\n"
 
 
-def to_json(result: GradeResult) -> dict[str, Any]:
-    return {"submission": result.submission, "score": result.score,
-            "max_score": result.max_score, "error": result.error, "seconds": result.seconds,
+def to_json(result: GradeResult, publish: bool = True) -> dict[str, Any]:
+    """The report as data; unpublished, as ``to_markdown``: public results only."""
+    if publish:
+        return {"submission": result.submission, "score": result.score,
+                "max_score": result.max_score, "error": result.error,
+                "seconds": result.seconds, "modules": result.modules,
+                "exercises": [e.__dict__ for e in result.exercises]}
+    return {"submission": result.submission, "error": result.error,
             "modules": result.modules,
-            "exercises": [e.__dict__ for e in result.exercises]}
+            "exercises": [{"id": e.id, "title": e.title, "max_score": e.max_score,
+                           "public_passed": e.passed["public"],
+                           "public_total": e.total["public"], "failures": e.failures,
+                           "stand_ins": e.stand_ins} for e in result.exercises]}
+
+
+def batch_entries(folder: Path) -> dict[str, Path]:
+    """Student name -> submission (a sub-folder, or a .zip named after the student); two
+    entries with one name (``s01/`` and ``s01.zip``) are an error naming both."""
+    entries: dict[str, Path] = {}
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.is_symlink() or not (entry.is_dir() or entry.suffix == ".zip"):
+            continue
+        name = entry.stem if entry.is_file() else entry.name
+        if name in entries:
+            raise ValueError(f"two submissions are named {name!r}: {entries[name].name} and "
+                             f"{entry.name}; rename one and grade again")
+        entries[name] = entry
+    return entries
 
 
 def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: float = 60.0,
-                 total: float = 600.0, mode: str = "auto",
-                 only: set[str] | None = None) -> Path:
+                 total: float = DEFAULT_BUDGET_S, mode: str = "auto",
+                 only: set[str] | None = None, publish: bool = False,
+                 secret: str | None = None) -> Path:
     """Grade every submission (sub-folder or .zip) of ``folder``; write each student's
-    Markdown and JSON report as soon as it is graded, and ``grades.csv``."""
+    report (``<name>.md``, ``<name>.json``: public results only unless ``publish``) as soon as
+    it is graded, ``grades.csv`` (the teacher's: every score) and, for the teacher,
+    ``similarity.csv`` (pairs of submissions, or a submission and a reference, whose exercise
+    bodies look copied)."""
     folder, out_dir = Path(folder), Path(out_dir)
     mode = sandbox.resolve_mode(mode)  # refuse before anything is written
+    entries = batch_entries(folder)
     out_dir.mkdir(parents=True, exist_ok=True)
     points = load_points()
     ids = [i for i in points if only is None or i in only]
     csv_path = out_dir / "grades.csv"
+    bodies: dict[str, dict[str, bytes]] = {}
     with open(csv_path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "score", "max_score", *ids, "problem"])
-        for entry in sorted(folder.iterdir()):
-            if entry.is_symlink() or not (entry.is_dir() or entry.suffix == ".zip"):
-                continue
-            name = entry.stem if entry.is_file() else entry.name
+        for name, entry in entries.items():
             try:
-                result = grade(entry, hidden, per_test, total, points, mode, only)
+                result = grade(entry, hidden, per_test, total, points, mode, only, secret)
             except Exception as err:  # noqa: BLE001 - one student must not sink the others
                 result = GradeResult(str(entry), [], [], error=f"grader error: {err!r}")
-            (out_dir / f"{name}.md").write_text(to_markdown(result))
-            (out_dir / f"{name}.json").write_text(json.dumps(to_json(result), indent=2))
+            (out_dir / f"{name}.md").write_text(to_markdown(result, publish))
+            (out_dir / f"{name}.json").write_text(json.dumps(to_json(result, publish),
+                                                             indent=2))
             by_id = {e.id: e.score for e in result.exercises}
             writer.writerow([name, result.score, result.max_score,
                              *[by_id.get(i, 0) for i in ids], result.error[:200]])
             f.flush()
+            try:
+                bodies[name] = read_submission(entry)
+            except SubmissionRejected:
+                pass
+    write_similarity(bodies, out_dir / "similarity.csv")
     return csv_path
+
+
+def write_similarity(bodies: dict[str, dict[str, bytes]], path: Path) -> Path:
+    """The teacher's list of suspiciously similar exercise bodies (``classroom.similarity``)."""
+    from classroom import similarity
+
+    pairs = similarity.compare_batch(bodies, similarity.reference_bodies(REPO_ROOT))
+    return similarity.write_similarity_csv(pairs, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,8 +628,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("gradescope", "json", "markdown"),
                         default="markdown")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per test")
+    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S,
+                        help="seconds per submission, all its tests together")
     parser.add_argument("--batch", type=Path, help="grade every submission in this folder")
     parser.add_argument("--out-dir", type=Path, default=Path("grades"))
+    parser.add_argument("--publish", action="store_true",
+                        help="students' reports show the hidden results and the total "
+                             "(without it they show the public tests only)")
+    parser.add_argument("--secret", default=None,
+                        help=f"draws the hidden tests' cases (default: ${SECRET_VAR}, else a "
+                             "public default: anyone can reproduce those cases)")
     parser.add_argument("--sandbox", choices=sandbox.MODES, default="auto",
                         help="where submission code runs: bwrap (default where it works) or "
                              "none (no isolation: only for code you trust)")
@@ -491,19 +645,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.sandbox == "none":
         print("WARNING: --sandbox none: the submission's code runs WITHOUT isolation and can "
               "read this machine's files. Use it only for code you trust.", file=sys.stderr)
+    if args.hidden and args.secret is None and not os.environ.get(SECRET_VAR):
+        print(f"note: no grading secret (--secret or ${SECRET_VAR}): the hidden tests draw "
+              "the public default cases, which anyone can reproduce.", file=sys.stderr)
     try:
         if args.batch is not None:
             print(grade_folder(args.batch, args.out_dir, args.hidden, args.timeout,
-                               mode=args.sandbox))
+                               args.budget, mode=args.sandbox, publish=args.publish,
+                               secret=args.secret))
             return 0
         if args.submission is None:
             parser.error("give a SUBMISSION or --batch FOLDER")
-        result = grade(args.submission, args.hidden, args.timeout, mode=args.sandbox)
+        result = grade(args.submission, args.hidden, args.timeout, args.budget,
+                       mode=args.sandbox, secret=args.secret)
     except sandbox.SandboxUnavailable as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
-    text = (to_markdown(result) if args.format == "markdown" else json.dumps(
-        to_gradescope(result) if args.format == "gradescope" else to_json(result), indent=2))
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    text = (to_markdown(result, args.publish) if args.format == "markdown" else json.dumps(
+        to_gradescope(result) if args.format == "gradescope"
+        else to_json(result, args.publish), indent=2))
     if args.out:
         args.out.write_text(text)
     print(text)

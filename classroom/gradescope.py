@@ -5,8 +5,11 @@
 The zip holds what Gradescope asks for at its top level, ``setup.sh`` (run once when the image
 is built: Python, bubblewrap and the course's requirements into ``/autograder/venv``) and
 ``run_autograder`` (run for each submission), beside the course as the grader needs it:
-``course_lib``, ``classroom``, the public and hidden tests, the data, the points and the
-project files. It has no ``solutions/`` and none of the maintainers' tests.
+``course_lib``, ``classroom``, ``solutions`` (the references stand in for the exercises a
+test does not check: one mistake costs one exercise), the public and hidden tests, the data,
+the points and the project files, and, with ``--secret``, the grading secret the hidden cases
+are drawn from (``grading/secret``). It has none of the maintainers' tests. Everything in it
+is for root only once ``run_autograder`` starts: the submission's code never sees it.
 
 ``run_autograder`` grades ``/autograder/submission`` (a ``course_lib`` folder, a zip, or the
 exercise modules uploaded one by one) with the hidden tests into
@@ -19,6 +22,7 @@ after making the course and the results readable by root only. ``AUTOGRADER_ROOT
 from __future__ import annotations
 
 import argparse
+import os
 import stat
 import sys
 import zipfile
@@ -30,7 +34,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "build" / "gradescope" / "autograder.zip"
 PROJECT_FILES = ("pyproject.toml", "requirements.txt", "README.md", "LICENSE",
                  "grading/points.json")
-FOLDERS = ("course_lib", "classroom", "data")
+FOLDERS = ("course_lib", "classroom", "data", "solutions")
+SECRET_FILE = "grading/secret"
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
@@ -58,6 +63,11 @@ mkdir -p "$RESULTS"
 # submission runs as nobody.
 chmod 700 "$SOURCE" "$RESULTS"
 cd "$SOURCE"
+# The hidden tests draw their cases from the grading secret, when the bundle has one.
+if [ -f grading/secret ]; then
+    COURSE_LIB_GRADING_SECRET="$(cat grading/secret)"
+    export COURSE_LIB_GRADING_SECRET
+fi
 if "$PYTHON" -c 'from classroom.sandbox import bwrap_works; raise SystemExit(bool(bwrap_works()))'
 then MODE=bwrap
 else MODE=uid
@@ -97,7 +107,9 @@ def _script(archive: zipfile.ZipFile, name: str, text: str) -> None:
     archive.writestr(info, text)
 
 
-def build_bundle(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
+def build_bundle(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT,
+                 secret: str | None = None) -> Path:
+    """The bundle; ``secret`` (without it: the public default cases) goes into it."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -105,6 +117,10 @@ def build_bundle(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
         _script(archive, "run_autograder", RUN_AUTOGRADER)
         for name, path in bundle_files(root).items():
             archive.write(path, name)
+        if secret:
+            info = zipfile.ZipInfo(SECRET_FILE)
+            info.external_attr = (stat.S_IFREG | 0o600) << 16
+            archive.writestr(info, secret)
     return out
 
 
@@ -112,8 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classroom.gradescope",
                                      description="Build the Gradescope autograder zip.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--secret", default=os.environ.get("COURSE_LIB_GRADING_SECRET"),
+                        help="the grading secret the hidden cases are drawn from (default: "
+                             "$COURSE_LIB_GRADING_SECRET; without one, the public default "
+                             "cases, which anyone can reproduce)")
     args = parser.parse_args(argv)
-    out = build_bundle(args.out)
+    if not args.secret:
+        print("note: no grading secret: the hidden tests will draw the public default cases",
+              file=sys.stderr)
+    out = build_bundle(args.out, secret=args.secret)
     print(f"gradescope: {out} ({out.stat().st_size / 2**20:.1f} MB)")
     return 0
 

@@ -7,6 +7,10 @@ outcome, and rewrites ``$GRADER_RESULTS`` (JSON, in a folder the worker cannot s
 every test, so that a run stopped half-way keeps what ran. A test that runs longer than
 ``$GRADER_TEST_TIMEOUT`` seconds is stopped by an alarm in this process (the submission cannot
 catch it); the worker it was waiting for is killed, and the next call starts a fresh one.
+After ``TIMEOUTS_IN_A_ROW`` such tests of one exercise in a row, its other tests are not run;
+once ``$GRADER_BUDGET`` seconds are spent, no further test runs (each is reported as not run,
+with the reason). While a test runs, calls of exercises it does not check are answered by
+their references (``classroom.dispatch.Dispatcher.testing``); the results name them.
 Public and hidden tests get different workers, so that nothing a submission saw during a
 hidden test can reach a public test's failure message.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,11 @@ from classroom import dispatch
 _RESULTS: dict[str, dict[str, Any]] = {}
 _OUT = os.environ.get("GRADER_RESULTS", "")
 _PER_TEST = float(os.environ.get("GRADER_TEST_TIMEOUT", "60"))
-_STATE: dict[str, Any] = {"dispatcher": None, "phase": None}
+_BUDGET = float(os.environ.get("GRADER_BUDGET", "600"))
+TIMEOUTS_IN_A_ROW = 2  # an exercise whose tests time out this often in a row: the rest not run
+TIMED_OUT = "the test ran longer than"
+_STATE: dict[str, Any] = {"dispatcher": None, "phase": None, "start": time.monotonic(),
+                          "timeouts": {}}
 
 
 def _save() -> None:
@@ -61,8 +70,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         config.hook.pytest_deselected(items=[item for item in items if item not in keep])
         items[:] = keep
     for item in items:
-        ids = sorted({str(i) for mark in item.iter_markers("exercise") for i in mark.args})
-        _RESULTS[item.nodeid] = {"outcome": "not run", "exercises": ids, "message": ""}
+        _RESULTS[item.nodeid] = {"outcome": "not run", "exercises": _exercises(item),
+                                 "message": ""}
     _save()
 
 
@@ -70,12 +79,43 @@ def _timeout(signum: int, frame: Any) -> None:
     raise TimeoutError(f"the test ran longer than {_PER_TEST:g} s")
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def _exercises(item: Any) -> list[str]:
+    return sorted({str(i) for mark in item.iter_markers("exercise") for i in mark.args})
+
+
+def _why_not_run(item: Any) -> str:
+    """Why ``item`` is not run: the submission's time is spent, or its exercise's tests keep
+    running out of time ('' when it runs)."""
+    if time.monotonic() - _STATE["start"] > _BUDGET:
+        return f"not run: the submission's time budget ({_BUDGET:g} s) ran out"
+    for ex in _exercises(item):
+        if _STATE["timeouts"].get(ex, 0) >= TIMEOUTS_IN_A_ROW:
+            return (f"not run: {TIMEOUTS_IN_A_ROW} tests of exercise {ex} in a row ran out of "
+                    "time")
+    return ""
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
+    why = _why_not_run(item) if _STATE["dispatcher"] is not None else ""
+    if not why:
+        return None
+    _RESULTS.setdefault(item.nodeid, {"exercises": _exercises(item)}).update(
+        {"outcome": "not run", "message": why})
+    _save()
+    return True  # handled: the test does not run
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: Any) -> Any:
     phase = "hidden" if "/hidden/" in f"/{item.nodeid}" else "public"
     dispatcher = _STATE["dispatcher"]
-    if dispatcher is not None and phase != _STATE["phase"]:
-        dispatcher.worker.stop()  # a fresh worker for each kind of test
+    if dispatcher is not None:
+        if phase != _STATE["phase"]:
+            dispatcher.worker.stop()  # a fresh worker for each kind of test
+        # calls of any other exercise are answered by its reference (one mistake, one loss)
+        dispatcher.testing = set(_exercises(item))
+        dispatcher.stand_ins = set()
     _STATE["phase"] = phase
     yield
 
@@ -105,4 +145,10 @@ def pytest_runtest_logreport(report: Any) -> None:
             crash = getattr(report.longrepr, "reprcrash", None)
             entry["message"] = (crash.message if crash is not None
                                 else str(report.longrepr))[-1500:]
+        dispatcher = _STATE["dispatcher"]
+        if dispatcher is not None and dispatcher.stand_ins:
+            entry["stand_ins"] = sorted(dispatcher.stand_ins)
+        timed_out = report.failed and TIMED_OUT in entry["message"]
+        for ex in entry.get("exercises", []):
+            _STATE["timeouts"][ex] = _STATE["timeouts"].get(ex, 0) + 1 if timed_out else 0
     _save()

@@ -2,11 +2,15 @@
 
 The worker sees, read-only, the Python installation (``sys.base_prefix`` and the virtual
 environment), ``/usr`` and the worker's folder (``course_lib`` with the learner's modules,
-their stubs and the worker's own two modules); a private ``/tmp`` of ``TMP_MB``; fresh user,
-PID, network, IPC and UTS namespaces (no network at all); no capabilities; a new session. Its
-resource limits: ``MEMORY_MB`` of heap per process, ``MAX_FILE_MB`` per file, ``CPU_S`` of CPU
-time per process, and, where the machine lets us make a cgroup (``/sys/fs/cgroup/pids``),
-``MAX_PROCESSES`` processes and threads in all. When the judge ends the worker, the sandbox's
+their stubs and the worker's own two modules); a private ``/tmp`` of ``TMP_MB``; a read-only
+``/dev`` with a private ``/dev/shm`` of ``SHM_MB``; fresh user, PID, network, IPC and UTS
+namespaces (no network at all) and no further user namespace inside (``--disable-userns``,
+bubblewrap 0.8+); no capabilities; a new session. Its resource limits: ``MEMORY_MB`` of heap
+per process, ``MAX_FILE_MB`` per file, ``CPU_S`` of CPU time per process, and, where the
+machine lets us make cgroups (``/sys/fs/cgroup/pids``, ``/sys/fs/cgroup/memory`` or cgroup
+v2), ``MAX_PROCESSES`` processes and threads and ``GROUP_MEMORY_MB`` of memory in all. What
+it prints goes through a pipe that the judge drains (``CappedDrain``): kept up to a cap,
+never an error in the learner's code. When the judge ends the worker, the sandbox's
 PID namespace ends with it, so nothing it started survives (``--die-with-parent`` covers a
 judge that dies).
 
@@ -34,19 +38,73 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 MEMORY_MB = 3072
 MAX_FILE_MB = 16
 TMP_MB = 64
+SHM_MB = 64
 CPU_S = 900
 MAX_PROCESSES = 64
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+MEMORY_CGROUP = Path("/sys/fs/cgroup/memory")  # cgroup v1's memory controller
+GROUP_MEMORY_MB = 4096  # the worker and all it starts, together
 MODES = ("auto", "bwrap", "uid", "none")
 UNPRIVILEGED = "nobody"
 CGROUP_PREFIX_VAR = "GRADER_CGROUP_PREFIX"  # the judge's cgroups are named after it
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class CappedDrain:
+    """Reads a child's output pipe in a thread until it closes, so that the child never
+    blocks on a full pipe and never fails on a full disk: the first bytes (``allow(n)`` opens
+    ``n`` more, up to ``total`` in all) go to ``log``, the rest is counted, dropped, and noted
+    at the end of the log."""
+
+    def __init__(self, stream: Any, log: Path, allowance: int, total: int) -> None:
+        self.stream, self.log, self.total = stream, Path(log), total
+        self.left, self.written, self.dropped = allowance, 0, 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def allow(self, n: int) -> None:
+        with self.lock:
+            self.left = n
+
+    def _run(self) -> None:
+        fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            while True:
+                try:
+                    chunk = self.stream.read1(1 << 16)
+                except (OSError, ValueError):
+                    break
+                if not chunk:
+                    break
+                with self.lock:
+                    n = max(0, min(len(chunk), self.left, self.total - self.written))
+                    self.left -= n
+                    self.written += n
+                self.dropped += len(chunk) - n
+                if n:
+                    try:
+                        os.write(fd, chunk[:n])
+                    except OSError:
+                        self.dropped += n
+            if self.dropped:
+                try:
+                    os.write(fd, f"\n[{self.dropped} bytes of output not kept]\n".encode())
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+
+    def join(self, timeout: float) -> None:
+        self.thread.join(timeout)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -72,10 +130,24 @@ def _bwrap_base(root: Path) -> list[str]:
     venv = Path(sys.prefix)  # the interpreter may be reached through the venv's own path
     if str(venv) not in prefixes:
         cmd += ["--ro-bind", str(venv), str(venv)]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
+    # /dev: the usual device nodes, read-only, and a small /dev/shm (the one place there
+    # that takes writes, as shared memory needs); no user namespace inside the sandbox.
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_MB * 2**20),
+            "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
             "--ro-bind", str(root), "/worker", "--chdir", "/worker",
-            "--uid", "65534", "--gid", "65534", "--"]
+            "--uid", "65534", "--gid", "65534", *_userns_flags(), "--"]
     return cmd
+
+
+@functools.cache
+def _userns_flags() -> tuple[str, ...]:
+    """``--disable-userns`` where this bubblewrap has it (0.8 and later)."""
+    try:
+        text = subprocess.run(["bwrap", "--help"], capture_output=True, text=True,
+                              timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return ("--unshare-user", "--disable-userns") if "--disable-userns" in text else ()
 
 
 @functools.cache
@@ -119,59 +191,80 @@ def resolve_mode(mode: str) -> str:
 
 
 class Cgroup:
-    """A pids cgroup (v1 or v2) holding the worker and all it starts, where one can be made."""
+    """A pids cgroup (v1 or v2) holding the worker and all it starts, where one can be made,
+    with a memory limit of ``GROUP_MEMORY_MB`` for all of them together (cgroup v2: the same
+    group; v1: a memory group beside it) where the memory controller allows."""
 
     def __init__(self) -> None:
         self.path: Path | None = None
+        self.memory: Path | None = None
+        prefix = os.environ.get(CGROUP_PREFIX_VAR, "markets-grader")
+        name = f"{prefix}-{uuid.uuid4().hex[:12]}"
         for base in (PIDS_CGROUP, Path("/sys/fs/cgroup")):
             if (base / "cgroup.procs").exists() and os.access(base, os.W_OK):
-                prefix = os.environ.get(CGROUP_PREFIX_VAR, "markets-grader")
-                path = base / f"{prefix}-{uuid.uuid4().hex[:12]}"
-                try:
-                    path.mkdir()
-                    (path / "pids.max").write_text(str(MAX_PROCESSES))
-                except OSError:
-                    try:
-                        path.rmdir()
-                    except OSError:
-                        pass
-                    continue
-                self.path = path
-                break
+                path = _make_group(base / name, "pids.max", str(MAX_PROCESSES))
+                if path is not None:
+                    self.path = path
+                    if (path / "memory.max").exists():  # v2: one group, both limits
+                        try:
+                            (path / "memory.max").write_text(str(GROUP_MEMORY_MB * 2**20))
+                        except OSError:
+                            pass
+                    break
+        if (MEMORY_CGROUP / "cgroup.procs").exists() and os.access(MEMORY_CGROUP, os.W_OK):
+            self.memory = _make_group(MEMORY_CGROUP / name, "memory.limit_in_bytes",
+                                      str(GROUP_MEMORY_MB * 2**20))
 
     def join(self) -> None:  # in the child, before exec
-        if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+        for path in (self.path, self.memory):
+            if path is not None:
+                (path / "cgroup.procs").write_text(str(os.getpid()))
 
     def kill_all(self) -> None:
-        if self.path is None:
-            return
-        for _ in range(50):
-            try:
-                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
-            except OSError:
-                return
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        for path in (self.path, self.memory):
+            if path is not None:
+                _empty(path)
+
+
+def _make_group(path: Path, limit_file: str, limit: str) -> Path | None:
+    try:
+        path.mkdir()
+        (path / limit_file).write_text(limit)
+    except OSError:
         try:
-            self.path.rmdir()
+            path.rmdir()
         except OSError:
             pass
+        return None
+    return path
+
+
+def _empty(path: Path) -> None:
+    """Kill every process in the group, then remove it."""
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+        except OSError:
+            return
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    try:
+        path.rmdir()
+    except OSError:
+        pass
 
 
 def sweep_cgroups(prefix: str) -> None:
     """Kill what is left in the cgroups named after ``prefix`` and remove them (after a judge
     that was killed before it could clean up)."""
-    for base in (PIDS_CGROUP, Path("/sys/fs/cgroup")):
+    for base in (PIDS_CGROUP, Path("/sys/fs/cgroup"), MEMORY_CGROUP):
         for path in sorted(base.glob(f"{prefix}-*")) if base.is_dir() else []:
-            group = Cgroup.__new__(Cgroup)
-            group.path = path
-            group.kill_all()
+            _empty(path)
 
 
 def limits(cgroup: Cgroup, mode: str = "bwrap") -> None:

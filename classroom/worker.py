@@ -25,6 +25,7 @@ with the import error.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -159,31 +160,25 @@ def _read_exact(stream: Any, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _arrays(args: tuple, kwargs: dict) -> list[tuple[Any, Any]]:
+def _generators(args: list, kwargs: dict) -> list[tuple[Any, Any]]:
     import numpy as np
 
-    found = [(i, a) for i, a in enumerate(args) if type(a) is np.ndarray]
-    return found + [(k, a) for k, a in kwargs.items() if type(a) is np.ndarray]
+    found = [(i, a) for i, a in enumerate(args) if isinstance(a, np.random.Generator)]
+    return found + [(k, a) for k, a in kwargs.items() if isinstance(a, np.random.Generator)]
 
 
 def _call(request: dict[str, Any], graphs: OrderedDict) -> Any:
-    import numpy as np
-
     module_name = request["module"]
     module = importlib.import_module(module_name)
     if module_name in FAILED:
         raise ImportError(f"{module_name.replace('.', '/')}.py could not be imported: "
                           f"{FAILED[module_name]}")
-    function = _body(getattr(module, request["function"]))
+    function = _body(getattr(module, request["function"]), request["function"])
     args, kwargs = list(request["args"]), dict(request["kwargs"])
-    before = [(key, array.copy()) for key, array in _arrays(tuple(args), kwargs)]
     inputs = [args[k] if isinstance(k, int) else kwargs[k] for k in request.get("grad", [])]
     value = function(*args, **kwargs)
-    mutated = []
-    for key, old in before:
-        new = args[key] if isinstance(key, int) else kwargs[key]
-        if not np.array_equal(old, new, equal_nan=old.dtype.kind in "fc"):
-            mutated.append([str(key), new])
+    # A generator the call drew from goes back in its new state, as it would in-process.
+    states = [[str(key), rng.bit_generator.state] for key, rng in _generators(args, kwargs)]
     if inputs:
         torch = sys.modules["torch"]
         outputs = [v for v in _leaves(value) if isinstance(v, torch.Tensor) and v.requires_grad]
@@ -191,29 +186,64 @@ def _call(request: dict[str, Any], graphs: OrderedDict) -> Any:
             graphs[request["id"]] = (inputs, outputs)
             while len(graphs) > KEPT_GRAPHS:
                 graphs.popitem(last=False)
-    return {"value": value, "mutated": mutated}
+    return {"value": value, "rng": states}
 
 
-def _body(wrapper: Any) -> Any:
-    """The learner's function behind an ``@exercise`` wrapper: the judge has validated the
-    arguments already (a RemoteModule would not pass the check for a torch module)."""
-    from course_lib import exercises
+def _body(wrapper: Any, name: str) -> Any:
+    """The learner's function behind an ``@exercise`` wrapper, held to the contracts'
+    two rules (its inputs unchanged, its result new). The judge has validated the arguments
+    already (a RemoteModule would not pass the check for a torch module)."""
+    import inspect
 
-    if getattr(wrapper, "__exercise__", None) is None:  # the learner rebound the name
-        return wrapper
-    entry = exercises._REGISTRY[wrapper.__exercise__.id]
+    from course_lib import contracts, exercises
+
+    entry = None
+    if getattr(wrapper, "__exercise__", None) is not None:
+        entry = exercises._REGISTRY[wrapper.__exercise__.id]
+    body = entry.impl if entry is not None else wrapper  # else: the learner rebound the name
 
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
-            return entry.impl(*args, **kwargs)
-        except exercises.ExerciseNotImplementedError:
-            raise
-        except NotImplementedError as err:
-            if exercises._raised_here(err, entry.impl):
-                raise exercises.ExerciseNotImplementedError(entry.hint, entry.id) from None
-            raise
+            bound = inspect.signature(body).bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+        except (TypeError, ValueError):
+            arguments = {**{f"argument {i}": a for i, a in enumerate(args)}, **kwargs}
+        if entry is not None:
+            return exercises.run_body(entry, args, kwargs, arguments)
+        return contracts.guarded_call(name, body, args, kwargs, arguments)
 
     return call
+
+
+def _nested(exercise: Any, args: tuple, kwargs: dict) -> Any:
+    """An exercise called by the learner's code of another one: the judge answers it with the
+    reference, so that one mistake is counted once (or says to run the learner's own)."""
+
+    try:
+        _Channel.send({"callback": ["exercise", exercise.id, list(args), dict(kwargs)]})
+    except codec.CodecError:  # arguments that cannot travel: the learner's own code
+        return _own(exercise, args, kwargs)
+    answer = _Channel.receive()
+    if answer.get("own"):
+        return _own(exercise, args, kwargs)
+    if "error" in answer:  # the reference refused these arguments
+        name, message = answer["error"]
+        kind = getattr(builtins, name, None)
+        if not (isinstance(kind, type) and issubclass(kind, Exception)):
+            kind = RuntimeError
+        raise kind(message)
+    return answer["value"]
+
+
+def _own(exercise: Any, args: tuple, kwargs: dict) -> Any:
+    import inspect
+
+    from course_lib import exercises
+
+    bound = inspect.signature(exercise.impl).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return exercises.run_body(exercise, args, kwargs, dict(bound.arguments))
 
 
 def _leaves(value: Any) -> list[Any]:
@@ -231,7 +261,7 @@ def _vjp(request: dict[str, Any], graphs: OrderedDict) -> Any:
         raise RuntimeError("the graph of this call is no longer kept")
     inputs, outputs = graphs.pop(request["id"])
     grads = torch.autograd.grad(outputs, inputs, request["grads"], allow_unused=True)
-    return {"value": list(grads), "mutated": []}
+    return {"value": list(grads), "rng": []}
 
 
 def serve(requests: Any, replies: Any) -> None:
@@ -244,7 +274,7 @@ def serve(requests: Any, replies: Any) -> None:
             return
         try:
             if request["op"] == "ping":  # started and ready: the judge's clock starts now
-                answer = {"value": "ready", "mutated": []}
+                answer = {"value": "ready", "rng": []}
             else:
                 answer = (_vjp if request["op"] == "vjp" else _call)(request, graphs)
             header, buffers = codec.encode(answer)
@@ -263,6 +293,9 @@ def main(argv: list[str]) -> int:
     os.set_inheritable(reply_fd, False)
     modules = set(os.environ.get("GRADER_EXERCISE_MODULES", "").split(","))
     sys.meta_path.insert(0, _StubOnFailure(modules - {""}))
+    from course_lib import exercises
+
+    exercises.set_dispatcher(_nested)  # only calls made by the learner's code reach it
     with os.fdopen(request_fd, "rb", buffering=0) as requests, \
             os.fdopen(reply_fd, "wb", buffering=0) as replies:
         serve(requests, replies)

@@ -17,6 +17,11 @@ from hypothesis import Phase, settings
 settings.register_profile("course", deadline=None, print_blob=True)
 # For proving that tests fail against the stubs: stop at the first failing example.
 settings.register_profile("stubs", deadline=None, phases=[Phase.explicit, Phase.generate])
+# For the autograder's judge: the same, with examples drawn from the seed the judge gets from
+# the grading secret (--hypothesis-seed: a regrade gives the same score), and no example
+# database written into the grader's checkout.
+settings.register_profile("grading", deadline=None, database=None, print_blob=False,
+                          phases=[Phase.explicit, Phase.generate])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "course"))
 
 

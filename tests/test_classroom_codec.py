@@ -29,6 +29,24 @@ def test_values_come_back_equal_and_of_exact_types():
     assert back["s"].dtype == np.float32 and back["s"] == 1.5 and np.isnan(back["n"])
 
 
+@pytest.mark.parametrize("dtype", [">f8", "<f8", ">i4", ">c16", ">u2"])
+def test_arrays_arrive_with_their_values_in_any_byte_order_and_layout(dtype):
+    array = (np.arange(12).reshape(3, 4) * 1.5 - 4).astype(dtype)[:, ::-2]  # strided too
+    back = roundtrip(array)
+    assert back.dtype.isnative and back.flags.c_contiguous
+    np.testing.assert_array_equal(back, array)
+    assert roundtrip(np.float64(2.5).astype(">f8")[()]) == 2.5
+
+
+def test_a_random_generator_state_travels_as_data():
+    rng = np.random.default_rng(3)
+    rng.random(5)
+    back = roundtrip(rng.bit_generator.state)
+    twin = np.random.default_rng()
+    twin.bit_generator.state = back
+    assert twin.random() == rng.random()
+
+
 def test_subclasses_become_their_base_types():
     class Liar(np.ndarray):
         def __eq__(self, other):

@@ -129,11 +129,13 @@ def test_hostile_submissions_lose_only_what_they_broke(work):
     sub = make_submission(work / "hostile", extra={
         # 3.2 never returns
         "course_lib/society.py": "def society_auction(bids):\n    while True:\n        pass\n",
-        # 1.1 floods the output and 4.4 allocates without bound
+        # 1.2 prints 20 MB at every call (more than a worker may write to a file: the
+        # output is drained, kept up to a cap, never an error); 4.4 allocates without bound
         "course_lib/auctions.py": (
-            "import sys as _sys\n_real = first_price_auction\n"
-            "def first_price_auction(bids):\n"
-            "    for _ in range(200):\n        _sys.stdout.write('x' * 10**6)\n"
+            "import sys as _sys, os as _os\n_real = vickrey_auction\n"
+            "def vickrey_auction(bids):\n"
+            "    for _ in range(10):\n        _sys.stdout.write('x' * 10**6)\n"
+            "    _os.write(1, b'y' * 10**7)\n"
             "    return _real(bids)\n"),
         "course_lib/transfer.py": (
             "def weight_shift(before, after, threshold=0.01):\n"
@@ -149,12 +151,12 @@ def test_hostile_submissions_lose_only_what_they_broke(work):
     result = grade(sub, per_test=6.0, only={"1.1", "1.2", "2.1", "3.1", "3.2", "4.1", "4.4",
                                             "5.1", "6.1", "6.2", "6.3"})
     scores = by_id(result)
-    for broken in ("1.1", "3.2", "4.4"):
+    for broken in ("3.2", "4.4"):
         assert scores[broken] == 0, (broken, result.exercises)
     # 6.1's wrong answer earns what a wrong answer earns (its tests of bad input pass); the
     # patch only changed the worker's numpy (tests/test_grade_attacks.py compares twins)
     assert scores["6.1"] < POINTS["6.1"]
-    for fine in ("1.2", "2.1", "3.1", "4.1", "5.1", "6.2", "6.3"):
+    for fine in ("1.1", "1.2", "2.1", "3.1", "4.1", "5.1", "6.2", "6.3"):
         assert scores[fine] == POINTS[fine], fine
     assert result.seconds < 300
 
@@ -167,7 +169,7 @@ def test_deleting_the_test_files_reaches_nothing(tmp_path):
             "for _p in _g.glob('tests/test_*.py'):\n"
             "    _o.remove(_p)\n")})
     make_submission(batch / "b_honest", {"1.1"})
-    grade_folder(batch, tmp_path / "grades", only={"1.1", "6.2"})
+    grade_folder(batch, tmp_path / "grades", only={"1.1", "6.2"}, publish=True)
     tamperer = json.loads((tmp_path / "grades" / "a_tamperer.json").read_text())
     honest = json.loads((tmp_path / "grades" / "b_honest.json").read_text())
     # the worker cannot see the tests: the deletion reaches nothing, and the (correct)
@@ -189,3 +191,6 @@ def test_grading_a_folder_of_submissions_writes_one_csv_and_reports(work, tmp_pa
     assert rows[2].startswith("bob,0") and "no course_lib" in rows[2]
     assert (tmp_path / "grades" / "ada.md").exists()
     assert (tmp_path / "grades" / "bob.json").exists()
+    # the learners' reports hold no score until published; the teacher's files do
+    assert "score" not in json.loads((tmp_path / "grades" / "ada.json").read_text())
+    assert (tmp_path / "grades" / "similarity.csv").read_text().startswith("exercise,")

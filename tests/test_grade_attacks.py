@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -224,7 +225,7 @@ def test_a_daemon_cannot_edit_the_batch_grades(tmp_path, token):
     hostile(batch / "a_attacker", token, aloha=attacks.EDIT_GRADES)
     make_submission(batch / "b_honest", {"1.1"})
     out = tmp_path / "grades"
-    grade_folder(batch, out, only={"1.1", "6.2"})
+    grade_folder(batch, out, only={"1.1", "6.2"}, publish=True)
     time.sleep(1.0)
     rows = {row.split(",")[0]: row.split(",") for row in
             (out / "grades.csv").read_text().splitlines()[1:]}
@@ -294,6 +295,16 @@ try:
 except OSError:
     pass
 found["tmp_mb"] = os.path.getsize("/tmp/big") / 2**20
+found["dev_writable"] = os.access("/dev", os.W_OK)
+try:
+    with open("/dev/shm/big", "wb") as f:
+        for _ in range(200):
+            f.write(b"\0" * 2**20)
+except OSError:
+    pass
+found["shm_mb"] = os.path.getsize("/dev/shm/big") / 2**20
+import ctypes
+found["userns"] = ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0
 print(json.dumps(found))
 ''')
     done = subprocess.run([*sandbox._bwrap_base(tmp_path), sys.executable, "/worker/probe.py",
@@ -302,3 +313,141 @@ print(json.dumps(found))
     assert found["course"] == []
     assert found["processes"] <= 3 and not found["network"] and not found["writable_here"]
     assert found["tmp_mb"] <= sandbox.TMP_MB
+    assert not found["dev_writable"] and found["shm_mb"] <= sandbox.SHM_MB
+    assert not found["userns"]  # no user namespace inside: none of its privileges
+
+
+# --------------------------------------------------------------------------------------
+# Scores that mean what they say: no points for no work, none lost for honest work
+# --------------------------------------------------------------------------------------
+
+
+def test_overwriting_the_inputs_earns_nothing(tmp_path, token):
+    # zero the inputs in place and answer zeros: a test that computes its expectation from
+    # the (now zero) arrays after the call would agree; the call fails instead
+    sub = hostile(tmp_path / "sub", token, society=(
+        "\ndef winner_utility(mechanism, rewards, gamma, bids, next_bids, next_exists):\n"
+        "    import numpy as _np\n"
+        "    for _a in (rewards, bids, next_bids):\n        _a[...] = 0\n"
+        "    return _np.zeros(_np.shape(rewards))\n"))
+    result = grade(sub, only={"3.1"}, hidden=True)
+    assert result.score == 0
+    assert "winner_utility() changed `rewards`, `bids`, `next_bids` in place" in to_markdown(
+        result)
+
+
+def test_empty_nan_and_the_input_itself_earn_nothing(tmp_path, token):
+    sub = hostile(tmp_path / "sub", token, bucket_brigade=(
+        "\ndef money_created(initial_strengths, final_strengths, transfers):\n"
+        "    import numpy as _np\n    return _np.empty(0)\n"
+        "\ndef apply_transfers(strengths, transfers):\n    return strengths\n"),
+        envs__toy_mdps=(
+        "\ndef value_iteration(mdp, gamma, tol=1e-10, max_iterations=100_000):\n"
+        "    import numpy as _np\n    return _np.full(_np.shape(mdp.rewards), _np.nan)\n"))
+    result = grade(sub, only={"2.2", "2.3", "3.3"}, hidden=True)
+    assert result.score == 0
+    report = to_markdown(result)
+    assert "should be a finite number, but it is an array of shape (0,)" in report
+    assert "apply_transfers() returned `strengths` itself" in report
+    assert "should be a float array" in report and "it holds nan" in report
+
+
+def test_a_link_anywhere_on_the_way_is_refused(tmp_path):
+    classmate = make_submission(tmp_path / "classmate", {"6.1"})
+    sub = make_submission(tmp_path / "sub", set())
+    shutil.rmtree(sub / "course_lib" / "envs")
+    (sub / "course_lib" / "envs").symlink_to(classmate / "course_lib" / "envs")
+    result = grade(sub, only={"6.1"})
+    assert result.score == 0 and "course_lib/envs (on the way to" in result.error
+
+
+def test_honest_results_in_any_byte_order_arrive_intact(tmp_path, token):
+    sub = hostile(tmp_path / "sub", token, {"6.5", "1.3"}, wireless_sac=(
+        "\n_own_sensitivity = sensitivity_by_hop\n"
+        "def sensitivity_by_hop(*args, **kwargs):\n"
+        "    return _own_sensitivity(*args, **kwargs).astype('>f8')\n"), auctions=(
+        "\n_own_utilities = auction_utilities\n"
+        "def auction_utilities(*args, **kwargs):\n"
+        "    return _own_utilities(*args, **kwargs)[..., ::-1].astype('>f8')[..., ::-1]\n"))
+    result = grade(sub, only={"6.5", "1.3"}, hidden=True)
+    assert by_id(result) == {"1.3": POINTS["1.3"], "6.5": POINTS["6.5"]}, to_markdown(result)
+
+
+def test_a_random_generator_advances_as_it_does_in_process(tmp_path):
+    # tests/test_aloha.py draws twice from one generator: under grading the worker's
+    # generator state comes back into the test's
+    result = grade(make_submission(tmp_path / "sub", {"6.2"}), only={"6.2"}, hidden=True)
+    assert by_id(result) == {"6.2": POINTS["6.2"]}, to_markdown(result)
+
+
+def test_one_mistake_is_counted_once(tmp_path, token):
+    # 1.2 is wrong (it charges the winner its own bid); 1.3's tests call 1.2, and 1.3's own
+    # code calls it too (through run_auction): the reference stands in, 1.3 keeps its points
+    sub = hostile(tmp_path / "sub", token, {"1.1", "1.3"}, auctions=(
+        '\n@exercise("1.2", title="Vickrey (second-price) auction", validate=_check_bids,\n'
+        '          returns=_OUTCOME)\n'
+        "def vickrey_auction(bids):\n    return first_price_auction(bids)\n"))
+    result = grade(sub, only={"1.2", "1.3"}, hidden=True)
+    scores = by_id(result)
+    assert scores["1.2"] < POINTS["1.2"] / 2 and scores["1.3"] == POINTS["1.3"]
+    (row,) = [e for e in result.exercises if e.id == "1.3"]
+    assert row.stand_ins == ["1.2"]
+    assert "graded with the reference standing in for 1.2" in to_markdown(result)
+
+
+def test_two_submissions_of_one_name_are_an_error(tmp_path):
+    batch = tmp_path / "batch"
+    make_submission(batch / "s01", {"1.1"})
+    with zipfile.ZipFile(batch / "s01.zip", "w") as z:
+        z.writestr("course_lib/auctions.py", "")
+    with pytest.raises(ValueError, match="two submissions are named 's01': s01 and s01.zip"):
+        grade_folder(batch, tmp_path / "grades", only={"1.1"})
+    assert not (tmp_path / "grades").exists()
+
+
+def test_grading_writes_nothing_into_the_checkout(tmp_path):
+    def state():
+        return {p.name: p.stat().st_mtime_ns for p in ROOT.iterdir()} | {
+            str(p): p.stat().st_mtime_ns for p in (ROOT / ".hypothesis").rglob("*")}
+
+    before = state()
+    grade(make_submission(tmp_path / "sub", {"1.1"}), only={"1.1"}, hidden=True)
+    assert state() == before
+
+
+def test_reports_keep_the_hidden_results_until_published(tmp_path):
+    result = grade(make_submission(tmp_path / "sub", {"2.4"}), only={"2.4"}, hidden=True)
+    assert by_id(result) == {"2.4": POINTS["2.4"]}
+    student = to_markdown(result, publish=False)
+    assert "hidden" not in student.replace("with the hidden tests", "") and "Grade:" not in student
+    assert "4/4" in student  # the public tests, as the student can run them
+    data = to_json(result, publish=False)
+    assert not {"score", "seconds"} & set(data)
+    assert "passed" not in json.dumps(data["exercises"]).replace("public_passed", "")
+    gradescope = to_gradescope(result)
+    assert "execution_time" not in gradescope
+    assert {t["visibility"] for t in gradescope["tests"] if "hidden" in t["name"]} == {
+        "after_published"}
+    assert f"Grade: {POINTS['2.4']:g} / {POINTS['2.4']:g}" in to_markdown(result, publish=True)
+
+
+def test_a_huge_exception_name_is_refused_in_the_judge(tmp_path, token):
+    sub = hostile(tmp_path / "sub", token, {"1.2"}, auctions=(
+        "\ndef first_price_auction(bids):\n"
+        "    raise type('E' * 20_000_000, (Exception,), {})('x' * 10_000_000)\n"))
+    started = time.perf_counter()
+    result = grade(sub, only={"1.1", "1.2"})
+    assert by_id(result) == {"1.1": 0, "1.2": POINTS["1.2"]}
+    assert "whose type name is not a Python name" in to_markdown(result)
+    assert time.perf_counter() - started < 90
+
+
+def test_the_time_budget_stops_a_submission_that_sleeps_everywhere(tmp_path, token):
+    sleepy = "\n".join(f"\ndef {f}(*args, **kwargs):\n    import time\n    time.sleep(30)\n"
+                       for f in ("first_price_auction", "vickrey_auction",
+                                 "auction_utilities"))
+    sub = hostile(tmp_path / "sub", token, auctions=sleepy)
+    started = time.perf_counter()
+    result = grade(sub, only={"1.1", "1.2", "1.3"}, per_test=2.0, total=12.0)
+    assert result.score == 0 and "used its time budget (12 s)" in result.error
+    assert time.perf_counter() - started < 60

@@ -25,17 +25,20 @@ pytestmark = pytest.mark.skipif(not solutions_available(), reason="needs the rep
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip")
+    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip",
+                        secret="s3cret-of-the-class")
 
 
-def test_the_bundle_holds_the_course_and_no_solutions(bundle):
+def test_the_bundle_holds_the_course_and_the_secret(bundle):
     names = zipfile.ZipFile(bundle).namelist()
     assert {"setup.sh", "run_autograder", "grading/points.json", "pyproject.toml",
             "requirements.txt", "classroom/grade.py", "course_lib/auctions.py",
-            "tests/conftest.py", "tests/test_auctions.py", "data/mnist_classifier.pt"} <= set(names)
+            "tests/conftest.py", "tests/test_auctions.py", "data/mnist_classifier.pt",
+            "solutions/auctions.py", "grading/secret"} <= set(names)
     assert any(n.startswith("tests/hidden/test_") for n in names)
-    assert not [n for n in names if n.startswith("solutions/") or "test_grade" in n
+    assert not [n for n in names if "test_grade" in n or "degenerate" in n
                 or "__pycache__" in n]
+    assert zipfile.ZipFile(bundle).read("grading/secret") == b"s3cret-of-the-class"
     modes = {i.filename: i.external_attr >> 16 for i in zipfile.ZipFile(bundle).infolist()}
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
 
@@ -63,3 +66,5 @@ def test_run_autograder_grades_a_submission_in_the_gradescope_layout(bundle, tmp
     assert "Exercise 1.1 First-price auction (hidden tests)" in names
     assert {t["visibility"] for t in results["tests"]} == {"visible", "after_published"}
     assert oct((root / "source").stat().st_mode & 0o777) == "0o700"
+    # the hidden cases came from the bundle's secret, not the public default
+    assert "no grading secret" not in (root / "results" / "grader.log").read_text()
