@@ -58,14 +58,40 @@ def test_aloha_sends_with_probability_p_and_picks_points_by_weight():
 
 
 @pytest.mark.exercise("6.2")
+def test_aloha_draws_from_the_generator_it_is_given():
+    """Two calls with one generator continue its stream: their actions differ, and match a
+    second generator of the same seed used the same way."""
+    queues = np.ones((500, 3, 2), np.uint8)
+    weights = uniform_weights(3)
+    rng, twin = np.random.default_rng(5), np.random.default_rng(5)
+    first, second = (aloha_actions(queues, weights, 0.5, rng) for _ in range(2))
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(first, aloha_actions(queues, weights, 0.5, twin))
+    np.testing.assert_array_equal(second, aloha_actions(queues, weights, 0.5, twin))
+
+
+@pytest.mark.exercise("6.2")
 def test_aloha_actions_are_valid_in_the_network():
+    """Over an episode the actions are valid, and follow the rule: wait without a packet, send
+    the lowest occupied slot about 70% of the time, only to access points of positive weight."""
     g = make_grid()
     env = WirelessNetwork(g, n_copies=64, seed=0)
     queues = env.reset()
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(1)  # not the network's seed: its arrivals would match the draws
+    weights = access_point_weights(g)
+    sends = chances = 0
     for _ in range(g.horizon):
-        actions = aloha_actions(queues, access_point_weights(g), 0.7, rng)
+        actions = aloha_actions(queues, weights, 0.7, rng)
+        has_packet = np.asarray(queues).any(axis=2)
+        sent = actions > 0
+        assert not sent[~has_packet].any()
+        slot, point = np.divmod(actions - 1, MAX_REACH)
+        users = np.broadcast_to(np.arange(actions.shape[1]), actions.shape)
+        assert (slot[sent] == np.asarray(queues).argmax(axis=2)[sent]).all()
+        assert (weights[users[sent], point[sent]] > 0).all()
+        sends, chances = sends + sent.sum(), chances + has_packet.sum()
         queues, _, _ = env.step(env.check_actions(actions))
+    assert chances > 500 and abs(sends / chances - 0.7) < 0.05
 
 
 @pytest.mark.exercise("6.2")

@@ -58,9 +58,11 @@ def test_gradient_accepts_positional_arguments_and_lists():
 
 @pytest.mark.exercise("1.4")
 def test_gradient_empty_bin_is_zero():
+    """An empty bin gives 0 (not NaN), while that bidder's other bins keep their means."""
     grad = bid_ratio_gradient(**tiny())
     assert grad[1, 0] == 0.0
     assert np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad[1, 1:], [0.2, 1.0 / 3.0], rtol=0, atol=1e-12)
 
 
 @pytest.mark.exercise("1.4")
@@ -98,13 +100,21 @@ def test_gradient_single_sample():
 @pytest.mark.exercise("1.4")
 @pytest.mark.parametrize(("batch", "n_bidders", "n_bins"), [(10, 5, 7), (1, 1, 1), (64, 3, 10)])
 def test_gradient_shape(batch, n_bidders, n_bins):
+    """A (n_bidders, n_bins) float array holding the per-bin mean scores, at several sizes."""
     rng = np.random.default_rng(batch + n_bidders + n_bins)
-    grad = bid_ratio_gradient(
-        rng.random((batch, n_bidders)), rng.random((batch, n_bidders)),
-        rng.standard_normal((batch, n_bidders)), 0.1,
-        rng.integers(0, n_bins, size=(batch, n_bidders)), n_bins)
+    u, b = rng.random((batch, n_bidders)), rng.random((batch, n_bidders))
+    eps = rng.standard_normal((batch, n_bidders))
+    bins = rng.integers(0, n_bins, size=(batch, n_bidders))
+    grad = bid_ratio_gradient(u, b, eps, 0.1, bins, n_bins)
     assert grad.shape == (n_bidders, n_bins)
     assert grad.dtype.kind == "f"
+    expected = np.zeros((n_bidders, n_bins))
+    for i in range(n_bidders):
+        for k in range(n_bins):
+            in_bin = bins[:, i] == k
+            if in_bin.any():
+                expected[i, k] = np.mean((u[in_bin, i] - b[in_bin, i]) * eps[in_bin, i] / 0.1)
+    np.testing.assert_allclose(grad, expected, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.exercise("1.4")

@@ -120,9 +120,12 @@ def test_step_accepts_lists_and_numpy_integers():
 
 @pytest.mark.exercise("2.1")
 def test_step_does_not_change_the_strengths():
+    """The strengths are left as they were, and the second-price transfers are right."""
     strengths = np.array(S4)
-    step_transfers(strengths, [0, 1, 2], 1, 3, 5.0, C, TAX_RATE, "second")
+    out = step_transfers(strengths, [0, 1, 2], 1, 3, 5.0, C, TAX_RATE, "second")
     np.testing.assert_array_equal(strengths, S4)
+    assert_transfers(out, [(1, 3, "bid", 0.5), (MINT, 3, "mint", 0.5), (1, TAX, "tax", 0.5),
+                           (ENVIRONMENT, 1, "reward", 5.0)])
 
 
 @pytest.mark.exercise("2.1")
@@ -246,9 +249,11 @@ def test_apply_hand_computed():
 
 @pytest.mark.exercise("2.2")
 def test_apply_returns_a_new_array_and_leaves_the_input_alone():
+    """A new, updated array (the input unchanged); no transfer gives back equal strengths."""
     strengths = np.array([1.0, 2.0, 3.0])
     new = apply_transfers(strengths, HAND_TRANSFERS)
     np.testing.assert_array_equal(strengths, [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(new, [2.5, 1.25, 5.0], rtol=0, atol=1e-12)
     assert new is not strengths
     new = apply_transfers(strengths, [])
     np.testing.assert_array_equal(new, [1.0, 2.0, 3.0])
@@ -311,12 +316,14 @@ def test_property_apply_conserves_money_of_rules_and_external_accounts(strengths
 
 @pytest.mark.exercise("2.3")
 def test_money_created_is_zero_for_balanced_books():
+    """Balanced books create nothing; the same books with 1.0 more in rule 1 create 1.0."""
     # Rule 0 pays rule 1 a bid of 0.5 and a tax of 0.1; the environment pays rule 1 3.0.
     transfers = [Transfer(0, 1, 0.5, "bid"), Transfer(0, TAX, 0.1, "tax"),
                  Transfer(ENVIRONMENT, 1, 3.0, "reward")]
     created = money_created([1.0, 2.0], [0.4, 5.5], transfers)
     assert isinstance(created, float)
     assert created == pytest.approx(0.0, abs=1e-12)
+    assert money_created([1.0, 2.0], [0.4, 6.5], transfers) == pytest.approx(1.0, abs=1e-12)
 
 
 @pytest.mark.exercise("2.3")

@@ -121,11 +121,16 @@ def test_value_iteration_stops_after_max_iterations_updates():
 
 @pytest.mark.exercise("3.3")
 def test_value_iteration_leaves_the_mdp_alone():
+    """The MDP is left as it was, and the chain's converged Q is right."""
     mdp = make_task("chain")
     rewards, transitions = mdp.rewards.copy(), mdp.transitions.copy()
-    value_iteration(mdp, 0.9)
+    q = value_iteration(mdp, 0.9)
     np.testing.assert_array_equal(mdp.rewards, rewards)
     np.testing.assert_array_equal(mdp.transitions, transitions)
+    # V = 0.8 * 0.9 ** (4 - s) for s < 5; right earns V(s + 1), left 0.9 * V(s - 1) (or V(0)).
+    v = [0.8 * 0.9 ** (4 - s) for s in range(5)]
+    left = [0.9 * v[max(s - 1, 0)] for s in range(5)]
+    np.testing.assert_allclose(q, [*zip(left, v, strict=True), (0.0, 0.0)], rtol=0, atol=1e-9)
 
 
 # ======================================================================================

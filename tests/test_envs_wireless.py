@@ -48,10 +48,13 @@ def test_neighbourhoods_match_a_breadth_first_search_on_the_default_grid():
 
 @pytest.mark.exercise("6.1")
 def test_neighbourhoods_are_symmetric_and_grow_with_k():
+    """Each k gives the breadth-first search's answer, symmetric and growing with k."""
     access = access_matrix(4, 4, 2)
     previous = neighbourhoods(access, 0)
+    np.testing.assert_array_equal(previous, np.eye(len(access), dtype=bool))
     for k in range(1, 5):
         current = neighbourhoods(access, k)
+        np.testing.assert_array_equal(current, bfs_neighbourhoods(access, k))
         np.testing.assert_array_equal(current, current.T)
         assert (current >= previous).all()
         previous = current

@@ -44,6 +44,10 @@ def test_linear_td_update_predictions_use_the_weights_on_entry():
                            np.array([2.0, 4.0]), gamma=0.5, lr=1.0)
     # feature 0: (-2 + 2) / 2 = 0; feature 1: -2 / 1; times 1 / 2
     np.testing.assert_allclose(out, [[1.0, 1.0]])
+    # the same step at lr 0.5: feature 1 moves by 0.5 / 2 * -2 = -0.5
+    out = linear_td_update(weights, np.array([0, 0]), features, np.array([0.0, 1.0]),
+                           np.array([2.0, 4.0]), gamma=0.5, lr=0.5)
+    np.testing.assert_allclose(out, [[1.0, 1.5]])
 
 
 @pytest.mark.exercise("6.6")

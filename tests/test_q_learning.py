@@ -91,10 +91,12 @@ def test_update_accepts_positional_arguments_and_lists():
 
 @pytest.mark.exercise("3.4")
 def test_update_returns_a_new_table_and_leaves_q_alone():
+    """A new, updated table comes back; the caller's Q is left as it was."""
     q = Q.copy()
     new = q_learning_update(**tiny(q=q))
     assert new is not q
     np.testing.assert_array_equal(q, Q)
+    np.testing.assert_allclose(new, EXPECTED, rtol=0, atol=1e-12)
 
 
 @pytest.mark.exercise("3.4")

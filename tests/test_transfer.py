@@ -38,6 +38,8 @@ def test_weight_shift_hand_computed():
     after = {"w": np.array([[0.0, 1.5], [2.0, 2.0]]), "b": np.array([0.05, -0.2])}
     # moved by more than 0.1: w[0,1], w[1,1], b[1] -> 3 of 6 scalars
     assert weight_shift(before, after, 0.1) == pytest.approx(0.5)
+    # moved by more than 0.5: only w[1,1] (w[0,1] moved by exactly 0.5) -> 1 of 6 scalars
+    assert weight_shift(before, after, 0.5) == pytest.approx(1 / 6)
 
 
 @pytest.mark.exercise("4.4")
@@ -71,12 +73,16 @@ def test_weight_shift_accepts_state_dicts_and_modules():
 @pytest.mark.exercise("4.4")
 @pytest.mark.parametrize("threshold", [0.0, 0.01, 0.3, 2.0])
 def test_weight_shift_matches_a_loop(threshold):
+    """The threshold under test, and 0.4 (some scalars moved, some not), agree with a loop."""
     rng = np.random.default_rng(int(threshold * 100))
     before = {"a": rng.normal(size=(7, 3)), "b": rng.normal(size=5)}
     after = {k: v + rng.normal(size=v.shape) * 0.5 for k, v in before.items()}
     result = weight_shift(before, after, threshold)
     assert isinstance(result, float)
     assert result == pytest.approx(loop_weight_shift(before, after, threshold))
+    middle = loop_weight_shift(before, after, 0.4)
+    assert 0.0 < middle < 1.0 and middle != 0.5
+    assert weight_shift(before, after, 0.4) == pytest.approx(middle)
 
 
 @pytest.mark.exercise("4.4")

@@ -92,10 +92,13 @@ def test_hidden_first_price_all_zero_and_many_way_tie():
 
 @pytest.mark.exercise("1.1")
 def test_hidden_first_price_does_not_change_the_bids():
+    """The bids are left as they were, and the outcome is right."""
     bids = np.array([[0.2, 0.9, 0.5], [0.4, 0.1, 0.3]])
     before = bids.copy()
-    first_price_auction(bids)
+    out = first_price_auction(bids)
     np.testing.assert_array_equal(bids, before)
+    np.testing.assert_array_equal(out.winner, [1, 0])
+    np.testing.assert_allclose(out.price, [0.9, 0.4])
 
 
 @pytest.mark.exercise("1.1")
@@ -163,18 +166,27 @@ def test_hidden_vickrey_all_zero_and_many_way_tie():
 
 @pytest.mark.exercise("1.2")
 def test_hidden_vickrey_lone_bidder_3d():
+    """A lone bidder pays nothing in 3-D; a second bidder makes the winner pay its bid."""
     out = vickrey_auction(np.full((2, 3, 1), 0.4))
     assert np.shape(out.winner) == (2, 3)
     np.testing.assert_array_equal(out.winner, np.zeros((2, 3)))
     np.testing.assert_array_equal(out.price, np.zeros((2, 3)))
+    bids = np.concatenate([np.full((2, 3, 1), 0.4), np.full((2, 3, 1), 0.9)], axis=-1)
+    bids[1, 2, 1] = 0.1
+    out = vickrey_auction(bids)
+    np.testing.assert_array_equal(out.winner, [[1, 1, 1], [1, 1, 0]])
+    np.testing.assert_allclose(out.price, [[0.4, 0.4, 0.4], [0.4, 0.4, 0.1]])
 
 
 @pytest.mark.exercise("1.2")
 def test_hidden_vickrey_does_not_change_the_bids():
+    """The bids are left as they were (no in-place sort), and the outcome is right."""
     bids = np.array([[0.2, 0.9, 0.5], [0.4, 0.1, 0.3]])
     before = bids.copy()
-    vickrey_auction(bids)  # an in-place bids.sort() would reorder the caller's array
+    out = vickrey_auction(bids)  # an in-place bids.sort() would reorder the caller's array
     np.testing.assert_array_equal(bids, before)
+    np.testing.assert_array_equal(out.winner, [1, 0])
+    np.testing.assert_allclose(out.price, [0.5, 0.3])
 
 
 # ======================================================================================

@@ -181,6 +181,9 @@ def test_hidden_apply_external_only_transfers_change_no_rule():
     np.testing.assert_array_equal(new, [1.5, 2.5])
     empty = apply_transfers(np.zeros(0), transfers)
     assert isinstance(empty, np.ndarray) and empty.shape == (0,)
+    # One transfer that reaches a rule among them: only that rule changes.
+    new = apply_transfers([1.5, 2.5], transfers + [Transfer(ENVIRONMENT, 1, 1.0, "reward")])
+    np.testing.assert_allclose(new, [1.5, 3.5], rtol=0, atol=1e-12)
 
 
 @pytest.mark.exercise("2.2")
@@ -193,11 +196,14 @@ def test_hidden_apply_rule_paying_itself_and_numpy_indices():
 
 @pytest.mark.exercise("2.2")
 def test_hidden_apply_result_is_not_a_view_of_the_input():
+    """The result is a new array holding the updated strengths."""
     strengths = np.array([4.0, 4.0])
     new = apply_transfers(strengths, [])
+    np.testing.assert_array_equal(new, [4.0, 4.0])
     new[0] = 99.0
     np.testing.assert_array_equal(strengths, [4.0, 4.0])
     new = apply_transfers(strengths, [Transfer(0, 1, 1.0, "bid")])
+    np.testing.assert_allclose(new, [3.0, 5.0], rtol=0, atol=1e-12)
     new[1] = -1.0
     np.testing.assert_array_equal(strengths, [4.0, 4.0])
 

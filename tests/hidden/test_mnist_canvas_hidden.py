@@ -31,10 +31,14 @@ def test_hidden_canvas_large_batch_and_exact_canvas_size():
 
 
 @pytest.mark.exercise("5.1")
-def test_hidden_canvas_does_not_modify_its_input():
+def test_hidden_canvas_is_a_new_tensor_holding_the_digit():
+    """The canvas holds the digit in its centre and zeros around it; writing to the canvas
+    leaves the digits alone."""
     digits = torch.rand(2, 28, 28)
     copy = digits.clone()
     out = place_on_canvas(digits)
+    torch.testing.assert_close(out[:, 0, 18:46, 18:46], copy)
+    assert float(out.sum()) == pytest.approx(float(copy.sum()), rel=1e-5)  # zeros around
     out += 1.0
     torch.testing.assert_close(digits, copy)
 
@@ -83,9 +87,18 @@ def test_hidden_primitives_large_batch_against_a_loop():
 
 @pytest.mark.exercise("5.3")
 def test_hidden_primitives_numpy_ids_and_empty_rows_untouched():
+    """numpy int32 ids work; empty canvases stay empty, and content moves as the table says."""
+    ids = np.array([0, 3, 5], dtype=np.int32)
     images = torch.zeros(3, 1, 64, 64)
-    out = apply_primitives(images, np.array([0, 3, 5], dtype=np.int32))
+    out = apply_primitives(images, ids)
     assert out.shape == (3, 1, 64, 64) and float(out.abs().sum()) == 0.0
+    torch.manual_seed(5)
+    images = torch.zeros(3, 1, 64, 64)
+    images[:, 0, 24:40, 28:36] = torch.rand(3, 16, 8)
+    out = apply_primitives(images, ids)
+    table = primitive_thetas()
+    for n in range(3):
+        torch.testing.assert_close(out[n:n + 1], transform(images[n:n + 1], table[ids[n]][None]))
 
 
 @pytest.mark.exercise("5.4")
@@ -106,8 +119,14 @@ def test_hidden_reward_large_batch_and_eval_mode_kept():
 def test_hidden_reward_with_numpy_labels_and_batchnorm():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(),
                         nn.Linear(2 * 62 * 62, 10))
+    images = torch.rand(8, 1, 64, 64)
+    with torch.no_grad():
+        predicted = net.eval()(images).argmax(1).numpy()
+    labels = predicted.copy()
+    labels[1::2] = (labels[1::2] + 1) % 10  # right on even images, wrong on odd ones
     net.train()
     before = net[1].running_mean.clone()
-    classifier_reward(net, torch.rand(8, 1, 64, 64), np.arange(8))
+    reward = classifier_reward(net, images, labels)
+    torch.testing.assert_close(reward, torch.tensor([1.0, 0.0] * 4))
     torch.testing.assert_close(net[1].running_mean, before)  # eval mode: statistics untouched
     assert net.training

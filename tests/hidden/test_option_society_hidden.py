@@ -41,6 +41,9 @@ def test_hidden_option_utility_ties_and_negative_bids():
     # Tied top bids: the price is the tied value; negative bids are allowed in the formula.
     u = option_utility([[1.0]], [1], 0.5, [[0.3, 0.3, -0.2]], [[-0.1, -0.4]], [True])
     np.testing.assert_allclose(u, [1.0 + 0.5 * -0.4 - 0.3])
+    # All bids negative: paying the second-highest (-0.6) adds to the utility.
+    u = option_utility([[1.0]], [1], 0.5, [[-0.3, -0.6, -0.6]], [[-0.1, -0.4]], [True])
+    np.testing.assert_allclose(u, [1.0 + 0.5 * -0.4 + 0.6])
 
 
 @pytest.mark.exercise("4.3")
