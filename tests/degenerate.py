@@ -20,6 +20,7 @@ hidden tests together.
 
     python tests/degenerate.py                 # every exercise, every kind: a table
     python tests/degenerate.py 2.3 --kind empty --show
+    python tests/degenerate.py --json rows.json   # what tests/test_degenerate_answers.py reads
 
 All of it runs in one pytest session (two with ``lookup``: the table is recorded first), each
 test once per kind.
@@ -33,6 +34,7 @@ import argparse
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import pickle
 import sys
@@ -271,11 +273,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("exercises", nargs="*")
     parser.add_argument("--kind", action="append", choices=KINDS)
     parser.add_argument("--show", action="store_true", help="list the tests that pass")
+    parser.add_argument("--json", metavar="PATH", help="write the rows to this file")
     options = parser.parse_args(argv)
     _hypothesis_profile()
     os.environ.pop("PYTEST_ADDOPTS", None)
     start = time.perf_counter()
     rows = table(set(options.exercises) or None, options.kind or KINDS)
+    if options.json:
+        Path(options.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     total: dict[str, float] = {}
     for row in rows:
         total[row["kind"]] = total.get(row["kind"], 0.0) + row["score"]
