@@ -3,7 +3,7 @@
     python -m classroom.grade SUBMISSION [--hidden] [--out results.json]
                               [--format gradescope|json|markdown] [--timeout SECONDS]
                               [--budget SECONDS] [--secret TEXT] [--publish]
-                              [--sandbox auto|bwrap|none]
+                              [--extra-tests DIR] [--sandbox auto|bwrap|none]
     python -m classroom.grade --batch FOLDER --out-dir grades/ [--hidden] [--publish]
 
 SUBMISSION is a folder or a ``.zip`` holding a ``course_lib`` folder (the whole tree, or only
@@ -277,6 +277,8 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
     env[SECRET_VAR] = secret  # the judge's only: the worker's environment is built anew
     env.pop("GRADER_WORKER_ROOT", None)
     env["GRADER_ONLY"] = ",".join(sorted(only)) if only else ""
+    outside = [str(Path(f).resolve()) for f in (files or []) if Path(f).is_absolute()]
+    env["GRADER_EXTRA"] = outside[0] if outside else ""  # a teacher's own tests, if any
     env[sandbox.CGROUP_PREFIX_VAR] = f"markets-grader-{os.getpid()}-{time.monotonic_ns()}"
     if worker_root is not None:
         env["GRADER_WORKER_ROOT"] = str(worker_root)
@@ -320,6 +322,37 @@ def expected_tests(hidden: bool) -> dict[str, list[str]]:
     return _EXPECTED[hidden]
 
 
+_EXTRA: dict[str, dict[str, list[str]]] = {}
+
+
+def extra_tests(folder: Path) -> dict[str, list[str]]:
+    """The exercise tests of a teacher's private folder (node id -> exercise ids)."""
+    key = str(Path(folder).resolve())
+    if key not in _EXTRA:
+        with tempfile.TemporaryDirectory() as tmp:
+            found = run_judge(Path(tmp), None, False, "none", collect_only=True, files=[key])
+        _EXTRA[key] = {k: v["exercises"] for k, v in found.items() if v["exercises"]}
+        if not _EXTRA[key]:
+            raise ValueError(f"{folder} holds no test marked @pytest.mark.exercise")
+    return _EXTRA[key]
+
+
+def load_extra_points(folder: Path) -> dict[str, float]:
+    """The points of a teacher's private tests: ``points.json`` in their folder,
+    ``{"points": {"1.2": 1, ...}}`` (the exercises it names, and only those)."""
+    path = Path(folder) / "points.json"
+    try:
+        raw = json.loads(path.read_text())["points"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path}: expected {{\"points\": {{\"1.2\": 1, ...}}}} ({err})") \
+            from None
+    known = {row["id"] for row in catalog()}
+    if not isinstance(raw, dict) or not raw or set(raw) - known or not all(
+            isinstance(v, (int, float)) and v >= 0 for v in raw.values()):
+        raise ValueError(f"{path}: points must map known exercise ids to numbers >= 0")
+    return {str(k): float(v) for k, v in raw.items()}
+
+
 # --------------------------------------------------------------------------------------
 # Scores and reports
 # --------------------------------------------------------------------------------------
@@ -344,14 +377,15 @@ class GradeResult:
     modules: list[str]
     error: str = ""
     seconds: float = 0.0
+    extra: list[ExerciseScore] = field(default_factory=list)  # the teacher's private tests
 
     @property
     def score(self) -> float:
-        return round(sum(e.score for e in self.exercises), 4)
+        return round(sum(e.score for e in self.exercises + self.extra), 4)
 
     @property
     def max_score(self) -> float:
-        return round(sum(e.max_score for e in self.exercises), 4)
+        return round(sum(e.max_score for e in self.exercises + self.extra), 4)
 
 
 def score_results(results: dict[str, dict[str, Any]], expected: dict[str, list[str]],
@@ -384,6 +418,23 @@ def score_results(results: dict[str, dict[str, Any]], expected: dict[str, list[s
     return scores
 
 
+def score_extra(results: dict[str, dict[str, Any]], expected: dict[str, list[str]],
+                points: dict[str, float]) -> list[ExerciseScore]:
+    """The teacher's private tests: each exercise's extra tests share its extra points.
+    Like hidden tests, they are counted and never described."""
+    titles = {row["id"]: row["title"] for row in catalog()}
+    scores = []
+    for ex in sorted(points, key=lambda i: tuple(int(p) for p in i.split("."))):
+        tests = [t for t, ids in expected.items() if ex in ids]
+        passed = sum(results.get(t, {}).get("outcome") == "passed" for t in tests)
+        share = passed / len(tests) if tests else 0.0
+        scores.append(ExerciseScore(ex, f"{titles.get(ex, '')} (extra tests)",
+                                    round(points[ex] * share, 4), points[ex],
+                                    {"public": 0, "hidden": passed},
+                                    {"public": 0, "hidden": len(tests)}))
+    return scores
+
+
 def kind_weights(total: dict[str, int], hidden_share: float) -> dict[str, float]:
     """The share of an exercise's points that its public and its hidden tests carry."""
     if not total["hidden"]:
@@ -410,11 +461,13 @@ def _reason(result: dict[str, Any]) -> str:
 def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
           total: float = DEFAULT_BUDGET_S, points: dict[str, float] | None = None,
           mode: str = "auto", only: set[str] | None = None,
-          secret: str | None = None) -> GradeResult:
+          secret: str | None = None, extra: Path | None = None) -> GradeResult:
     """Grade one submission (on the tests of the exercises ``only``, or all) within ``total``
     seconds; never raises for a broken submission (its score is then 0). ``secret`` draws the
-    hidden tests' cases (None: ``$COURSE_LIB_GRADING_SECRET``, else a public default). Raises
-    ``sandbox.SandboxUnavailable`` where the sandbox cannot run (see ``mode``)."""
+    hidden tests' cases (None: ``$COURSE_LIB_GRADING_SECRET``, else a public default).
+    ``extra``: a folder of the teacher's own tests, with their points (``points.json``),
+    graded beside the course's. Raises ``sandbox.SandboxUnavailable`` where the sandbox
+    cannot run (see ``mode``)."""
     start = time.perf_counter()
     mode = sandbox.resolve_mode(mode)
     points = points if points is not None else load_points()
@@ -428,11 +481,19 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
         points = {i: p for i, p in points.items() if i in only}
         expected = {t: ids for t, ids in expected.items() if set(ids) & set(only)}
         files = sorted({t.split("::")[0] for t in expected})
+    extra_expected, extra_points = {}, {}
+    if extra is not None:
+        extra_points = {i: p for i, p in load_extra_points(extra).items()
+                        if only is None or i in only}
+        extra_expected = {t: ids for t, ids in extra_tests(extra).items()
+                          if set(ids) & set(extra_points)}
+        files = (test_files(hidden) if files is None else files) + [str(Path(extra).resolve())]
     try:
         modules = read_submission(Path(submission))
     except SubmissionRejected as err:
         return GradeResult(str(submission), score_results({}, expected, points, hidden_share),
-                           [], error=str(err), seconds=round(time.perf_counter() - start, 1))
+                           [], error=str(err), seconds=round(time.perf_counter() - start, 1),
+                           extra=score_extra({}, extra_expected, extra_points))
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         scratch = Path(tmp)
         os.chmod(scratch, 0o711 if mode == "uid" else 0o700)  # uid: the worker may pass
@@ -451,7 +512,8 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
            for r in results.values()):
         error = error or f"grading stopped: the submission used its time budget ({total:g} s)"
     return GradeResult(str(submission), score_results(results, expected, points, hidden_share),
-                       taken, error, round(time.perf_counter() - start, 1))
+                       taken, error, round(time.perf_counter() - start, 1),
+                       score_extra(results, extra_expected, extra_points))
 
 
 NOT_IMPLEMENTED = "not implemented yet"
@@ -504,6 +566,11 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                 "output": "\n".join([f"{e.passed[kind]} of {e.total[kind]} passed", *notes]),
                 "visibility": "visible" if kind == "public" else "after_published",
             })
+    for e in result.extra:
+        tests.append({"name": f"Exercise {e.id} {e.title}", "score": e.score,
+                      "max_score": e.max_score,
+                      "output": f"{e.passed['hidden']} of {e.total['hidden']} passed",
+                      "visibility": "after_published"})
     return {"score": result.score, "output": result.error or "graded", "tests": tests}
 
 
@@ -530,6 +597,10 @@ def to_markdown(result: GradeResult, publish: bool = True) -> str:
         else:
             row = f"| {e.id} {e.title} | – | {e.passed['public']}/{e.total['public']} |"
         lines.append(row)
+    if publish and result.extra:
+        lines += ["", "| your teacher's own tests | score | tests passed |", "|---|---|---|"]
+        lines += [f"| {e.id} {e.title} | {e.score:g} / {e.max_score:g} | "
+                  f"{e.passed['hidden']}/{e.total['hidden']} |" for e in result.extra]
     failing = [e for e in result.exercises if e.failures or e.stand_ins]
     if failing:
         lines += ["", "## Public tests that did not pass"]
@@ -547,7 +618,8 @@ def to_json(result: GradeResult, publish: bool = True) -> dict[str, Any]:
         return {"submission": result.submission, "score": result.score,
                 "max_score": result.max_score, "error": result.error,
                 "seconds": result.seconds, "modules": result.modules,
-                "exercises": [e.__dict__ for e in result.exercises]}
+                "exercises": [e.__dict__ for e in result.exercises],
+                "extra": [e.__dict__ for e in result.extra]}
     return {"submission": result.submission, "error": result.error,
             "modules": result.modules,
             "exercises": [{"id": e.id, "title": e.title, "max_score": e.max_score,
@@ -574,7 +646,7 @@ def batch_entries(folder: Path) -> dict[str, Path]:
 def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: float = 60.0,
                  total: float = DEFAULT_BUDGET_S, mode: str = "auto",
                  only: set[str] | None = None, publish: bool = False,
-                 secret: str | None = None) -> Path:
+                 secret: str | None = None, extra: Path | None = None) -> Path:
     """Grade every submission (sub-folder or .zip) of ``folder``; write each student's
     report (``<name>.md``, ``<name>.json``: public results only unless ``publish``) as soon as
     it is graded, ``grades.csv`` (the teacher's: every score) and, for the teacher,
@@ -590,10 +662,12 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
     bodies: dict[str, dict[str, bytes]] = {}
     with open(csv_path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", *ids, "problem"])
+        writer.writerow(["student", "score", "max_score", *ids,
+                         *(["extra tests"] if extra is not None else []), "problem"])
         for name, entry in entries.items():
             try:
-                result = grade(entry, hidden, per_test, total, points, mode, only, secret)
+                result = grade(entry, hidden, per_test, total, points, mode, only, secret,
+                               extra)
             except Exception as err:  # noqa: BLE001 - one student must not sink the others
                 result = GradeResult(str(entry), [], [], error=f"grader error: {err!r}")
             (out_dir / f"{name}.md").write_text(to_markdown(result, publish))
@@ -601,7 +675,9 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
                                                              indent=2))
             by_id = {e.id: e.score for e in result.exercises}
             writer.writerow([name, result.score, result.max_score,
-                             *[by_id.get(i, 0) for i in ids], result.error[:200]])
+                             *[by_id.get(i, 0) for i in ids],
+                             *([round(sum(e.score for e in result.extra), 4)]
+                               if extra is not None else []), result.error[:200]])
             f.flush()
             try:
                 bodies[name] = read_submission(entry)
@@ -638,6 +714,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--secret", default=None,
                         help=f"draws the hidden tests' cases (default: ${SECRET_VAR}, else a "
                              "public default: anyone can reproduce those cases)")
+    parser.add_argument("--extra-tests", type=Path, default=None, metavar="DIR",
+                        help="a folder of your own tests (marked @pytest.mark.exercise) and "
+                             "their points.json, graded beside the course's")
     parser.add_argument("--sandbox", choices=sandbox.MODES, default="auto",
                         help="where submission code runs: bwrap (default where it works) or "
                              "none (no isolation: only for code you trust)")
@@ -652,12 +731,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.batch is not None:
             print(grade_folder(args.batch, args.out_dir, args.hidden, args.timeout,
                                args.budget, mode=args.sandbox, publish=args.publish,
-                               secret=args.secret))
+                               secret=args.secret, extra=args.extra_tests))
             return 0
         if args.submission is None:
             parser.error("give a SUBMISSION or --batch FOLDER")
         result = grade(args.submission, args.hidden, args.timeout, args.budget,
-                       mode=args.sandbox, secret=args.secret)
+                       mode=args.sandbox, secret=args.secret, extra=args.extra_tests)
     except sandbox.SandboxUnavailable as err:
         print(f"error: {err}", file=sys.stderr)
         return 3

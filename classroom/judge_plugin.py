@@ -11,8 +11,9 @@ After ``TIMEOUTS_IN_A_ROW`` such tests of one exercise in a row, its other tests
 once ``$GRADER_BUDGET`` seconds are spent, no further test runs (each is reported as not run,
 with the reason). While a test runs, calls of exercises it does not check are answered by
 their references (``classroom.dispatch.Dispatcher.testing``); the results name them.
-Public and hidden tests get different workers, so that nothing a submission saw during a
-hidden test can reach a public test's failure message.
+Public, hidden and the teacher's extra tests (``$GRADER_EXTRA``) get different workers, so
+that nothing a submission saw during a hidden or extra test can reach a public test's
+failure message.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: Any) -> Any:
-    phase = "hidden" if "/hidden/" in f"/{item.nodeid}" else "public"
+    extra = os.environ.get("GRADER_EXTRA", "")
+    phase = ("extra" if extra and str(item.path).startswith(extra + os.sep) else
+             "hidden" if "/hidden/" in f"/{item.nodeid}" else "public")
     dispatcher = _STATE["dispatcher"]
     if dispatcher is not None:
         if phase != _STATE["phase"]:

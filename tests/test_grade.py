@@ -194,3 +194,28 @@ def test_grading_a_folder_of_submissions_writes_one_csv_and_reports(work, tmp_pa
     # the learners' reports hold no score until published; the teacher's files do
     assert "score" not in json.loads((tmp_path / "grades" / "ada.json").read_text())
     assert (tmp_path / "grades" / "similarity.csv").read_text().startswith("exercise,")
+
+
+def test_a_teachers_own_tests_are_graded_with_their_own_points(work):
+    from solutions.bucket_brigade import steady_state_strengths as reference
+
+    private = work / "private"
+    private.mkdir()
+    expected = [float(x) for x in reference(4, 2.0, 0.1, 0.05)]
+    (private / "test_mine.py").write_text(
+        "import numpy as np\nimport pytest\n"
+        "from course_lib.bucket_brigade import steady_state_strengths\n\n\n"
+        '@pytest.mark.exercise("2.4")\n'
+        "def test_four_stages():\n"
+        f"    np.testing.assert_allclose(steady_state_strengths(4, 2.0, 0.1, 0.05), {expected})\n")
+    (private / "points.json").write_text('{"points": {"2.4": 3}}')
+    solved = grade(make_submission(work / "solved", {"2.4"}), only={"2.4"}, extra=private)
+    stub = grade(make_submission(work / "stub", set()), only={"2.4"}, extra=private)
+    assert [(e.id, e.score, e.max_score) for e in solved.extra] == [("2.4", 3.0, 3.0)]
+    assert solved.score == POINTS["2.4"] + 3 and stub.score == 0
+    assert "teacher's own tests" not in to_markdown(solved, publish=False)
+    assert "| 2.4 The steady state in closed form (extra tests) | 3 / 3 | 1/1 |" in to_markdown(
+        solved)
+    (private / "points.json").write_text('{"points": {"9.9": 3}}')
+    with pytest.raises(ValueError, match="known exercise ids"):
+        grade(work / "solved", only={"2.4"}, extra=private)
