@@ -135,7 +135,10 @@ def _buffer_array(node: dict[str, Any], payload: memoryview,
     dt = np.dtype(dtype)
     if int(np.prod(shape, dtype=object)) * dt.itemsize != end - start:
         raise CodecError("an array's bytes do not match its shape")
-    return np.frombuffer(payload[start:end], dtype=dt).reshape(shape).copy()
+    array = np.frombuffer(payload[start:end], dtype=dt).reshape(shape)
+    # a view of the message's own buffer where the judge owns it and may write it (no second
+    # copy of a large reply); a copy otherwise
+    return array if array.flags.writeable else array.copy()
 
 
 def _decode(node: Any, payload: memoryview, offsets: list[tuple[int, int]], depth: int,

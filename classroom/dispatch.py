@@ -117,19 +117,20 @@ class Worker:
 
     # -- one exchange ------------------------------------------------------------------------
 
-    def _read(self, n: int, deadline_s: float | None) -> bytes:
-        chunks, left = [], n
-        while left:
+    def _read(self, n: int, deadline_s: float | None) -> bytearray:
+        """Exactly ``n`` bytes, read into one buffer (no second copy of a large reply)."""
+        buffer, done = bytearray(n), 0
+        view = memoryview(buffer)
+        while done < n:
             if deadline_s is not None:
                 ready, _, _ = select.select([self.replies], [], [], deadline_s)
                 if not ready:
                     raise WorkerDied("the worker did not start")
-            chunk = self.replies.read(min(left, 1 << 20))
-            if not chunk:
+            got = self.replies.readinto(view[done:done + (1 << 20)])
+            if not got:
                 raise WorkerDied(self._death())
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            done += got
+        return buffer
 
     def _death(self) -> str:
         code = self.proc.poll() if self.proc is not None else None
@@ -177,7 +178,10 @@ class Worker:
                     break
                 if answer is None:
                     raise WorkerDied("the worker asked something it may not ask")
-                self._send(answer(reply["callback"]))
+                response = answer(reply["callback"])
+                # a large request must not live on in the traceback of a later failure
+                reply = mine = None
+                self._send(response)
         except BaseException:
             self.stop()  # a timeout in the judge lands here too
             raise
@@ -206,9 +210,11 @@ class Worker:
             raise WorkerDied(str(err)) from None
 
 
-def _answer(callback: Any, modules: list, dispatcher: Dispatcher | None = None) -> dict[str, Any]:
-    """Carry out a worker's request: a call of one of the call's modules (a test's network),
-    or another exercise that the learner's code called (answered by its reference)."""
+def _answer(callback: Any, modules: list, dispatcher: Dispatcher | None = None,
+            limit: int | None = None) -> dict[str, Any]:
+    """Carry out a worker's request: a call of one of the call's modules (a test's network)
+    with at most ``limit`` bytes of tensors, or another exercise that the learner's code
+    called (answered by its reference)."""
     if (isinstance(callback, list) and len(callback) == 4 and callback[0] == "exercise"
             and dispatcher is not None):
         return dispatcher.stand_in(callback[1], callback[2], callback[3])
@@ -228,6 +234,9 @@ def _answer(callback: Any, modules: list, dispatcher: Dispatcher | None = None) 
             return {"value": None}
         if not all(isinstance(a, torch.Tensor) for a in args):
             raise TypeError("a module is called with tensors only while grading")
+        if limit is not None and sum(a.numel() * a.element_size() for a in args) > limit:
+            raise ValueError("a module is called with more data than the exercise was given "
+                             "while grading")
         with torch.set_grad_enabled(callback[3]):
             out = module(*args)
         if isinstance(out, torch.Tensor):
@@ -325,7 +334,8 @@ class Dispatcher:
         reply = self.worker.exchange({
             "op": "call", "id": call_id, "module": exercise.module,
             "function": exercise.function, "args": tuple(send_args), "kwargs": send_kwargs,
-            "grad": grad_keys}, flagged, lambda callback: _answer(callback, modules, self))
+            "grad": grad_keys}, flagged,
+            lambda callback: _answer(callback, modules, self, _module_budget(args, kwargs)))
         if "error" in reply:
             _raise(reply["error"], exercise)
         if set(reply) != {"value", "rng"} or not isinstance(reply["rng"], list):
@@ -389,6 +399,20 @@ class Dispatcher:
         tied = tied if isinstance(tied, tuple) else (tied,)
         swap = {id(old): new for old, new in zip(outputs, tied, strict=True)}
         return _replace(value, swap)
+
+
+def _module_budget(args: tuple, kwargs: dict) -> int:
+    """What the learner's code may send to a test's network in one request: twice the
+    exercise's own array and tensor arguments, and a megabyte (the network computes in the
+    judge: it must not be fed more than the test gave)."""
+    torch = _torch()
+    size = 0
+    for value in [*args, *kwargs.values()]:
+        if isinstance(value, np.ndarray):
+            size += value.nbytes
+        elif torch is not None and isinstance(value, torch.Tensor):
+            size += value.numel() * value.element_size()
+    return 2 * size + 2**20
 
 
 def _torch() -> Any:
