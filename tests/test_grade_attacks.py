@@ -451,3 +451,19 @@ def test_the_time_budget_stops_a_submission_that_sleeps_everywhere(tmp_path, tok
     result = grade(sub, only={"1.1", "1.2", "1.3"}, per_test=2.0, total=12.0)
     assert result.score == 0 and "used its time budget (12 s)" in result.error
     assert time.perf_counter() - started < 60
+
+
+def test_a_workers_group_limits_processes_and_memory():
+    group = sandbox.Cgroup()
+    try:
+        if group.path is None:
+            pytest.skip("no cgroup can be made here")
+        assert (group.path / "pids.max").read_text().strip() == str(sandbox.MAX_PROCESSES)
+        limit = str(sandbox.GROUP_MEMORY_MB * 2**20)
+        if group.memory is not None:  # cgroup v1: a memory group beside the pids group
+            assert (group.memory / "memory.limit_in_bytes").read_text().strip() == limit
+        elif (group.path / "memory.max").exists():  # v2: the same group
+            assert (group.path / "memory.max").read_text().strip() == limit
+    finally:
+        group.kill_all()
+    assert group.path is None or not group.path.exists()
