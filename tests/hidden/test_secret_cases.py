@@ -26,6 +26,16 @@ import torch
 from oracles import (
     assert_transfers,
     bfs_neighbourhoods,
+    loop_gae,
+    loop_linear_td_update,
+    loop_option_utility,
+    loop_policy_gradient,
+    loop_sensitivity,
+    loop_td_update,
+    loop_utility,
+    loop_weight_shift,
+)
+from secret_oracles import (
     loop_affine_theta,
     loop_apply_primitives,
     loop_apply_transfers,
@@ -33,23 +43,15 @@ from oracles import (
     loop_auction_utilities,
     loop_bid_ratio_gradient,
     loop_clipped_loss,
-    loop_gae,
     loop_linear_logits,
-    loop_linear_td_update,
     loop_money_created,
-    loop_option_utility,
     loop_place_on_canvas,
-    loop_policy_gradient,
     loop_q_learning_update,
     loop_reward,
-    loop_sensitivity,
     loop_society_auction,
     loop_steady_state,
     loop_step_transfers,
-    loop_td_update,
-    loop_utility,
     loop_value_iteration,
-    loop_weight_shift,
 )
 from torch import nn
 
