@@ -6,11 +6,14 @@
                               [--extra-tests DIR] [--sandbox auto|bwrap|none]
     python -m classroom.grade --batch FOLDER --out-dir grades/ [--hidden] [--publish]
 
-SUBMISSION is a folder or a ``.zip`` holding a ``course_lib`` folder (the whole tree, or only
-the modules with exercises), or a folder holding the exercise modules themselves
-(``auctions.py``, ``wireless.py``, ...: names are unique across the package). Only the
-exercise modules are read from it (regular files of at most ``MAX_MODULE_KB`` each; symbolic
-links are refused, and nothing else of a zip is unpacked).
+SUBMISSION is a folder or a ``.zip`` holding the package (a ``course_lib`` folder of any
+name, e.g. ``course_lib (1)``; the whole tree, or only the modules with exercises), or the
+exercise modules themselves (``auctions.py``, ``wireless.py``, ...: names are unique across
+the package), found by their paths in the package (``locate_modules``). Backslashes in a zip
+are read as folders; ``__MACOSX``, ``.DS_Store``, ``.ipynb_checkpoints``, ``__pycache__``,
+``.venv`` and the like are skipped without counting against the limits. Only the exercise
+modules are read (regular files of at most ``MAX_MODULE_KB`` each; symbolic links are
+refused, and nothing else of a zip is unpacked); the report counts the files not graded.
 
 How a submission is judged: the tests run in a *judge* process (``classroom.judge_plugin``)
 with this repository's ``course_lib``, in which no code of the submission ever runs. Every
@@ -103,46 +106,104 @@ def _check_module(rel: str, size: int) -> None:
         raise SubmissionRejected(f"{rel} is larger than {MAX_MODULE_KB} KB")
 
 
-def read_submission(submission: Path) -> dict[str, bytes]:
+# Folders and files that are never part of a submission: skipped without counting against the
+# limits (an editor's, an OS's or a virtual environment's leftovers).
+IGNORED_PARTS = frozenset({"__MACOSX", ".DS_Store", ".ipynb_checkpoints", "__pycache__",
+                           ".venv", "venv", ".git", ".hypothesis", ".pytest_cache",
+                           "node_modules", "Thumbs.db"})
+MAX_ENTRIES_SEEN = 1_000_000  # ignored ones included: the work done on any submission
+
+
+class Submission(dict):
+    """The exercise modules read (repository path -> bytes); ``skipped`` lists the other files
+    of the submission, which are not graded."""
+
+    skipped: list[str]
+
+
+def _ignored(parts: tuple[str, ...] | list[str]) -> bool:
+    return any(p in IGNORED_PARTS or p.startswith("._") for p in parts)
+
+
+def locate_modules(paths: list[str]) -> dict[str, str]:
+    """Which submitted path is which exercise module (repository path -> submitted path).
+
+    The package may sit in a folder of any name (``course_lib``, ``course_lib (1)``,
+    ``Course_Lib``, ``student/course_lib``) or at the top: the folder under which the most
+    exercise modules lie at their paths in the package wins (``course_lib``-like names first,
+    then the shallowest), so ``experiments/society.py`` is never taken for ``society.py``.
+    Modules uploaded one by one into that folder (``wireless.py`` beside ``auctions.py``,
+    without ``envs/``) are found by their names, which are unique among the exercise modules."""
+    inner = {rel: rel.split("/", 1)[1] for rel in exercise_files()}
+    by_root: dict[str, dict[str, str]] = {}
+    for path in paths:
+        for rel, tail in inner.items():
+            if path == tail or path.endswith("/" + tail):
+                by_root.setdefault(path[:len(path) - len(tail)], {})[rel] = path
+    for path in paths:  # one by one: by name, directly in a folder
+        folder, _, name = path.rpartition("/")
+        for rel, tail in inner.items():
+            if "/" in tail and name == tail.rsplit("/", 1)[1]:
+                by_root.setdefault(folder + "/" if folder else "", {}).setdefault(rel, path)
+    if not by_root:
+        return {}
+
+    def rank(root: str) -> tuple:
+        name = root.rstrip("/").rsplit("/", 1)[-1].lower().replace(" ", "_")
+        return (-len(by_root[root]), not name.startswith("course_lib"), root.count("/"), root)
+
+    return by_root[min(by_root, key=rank)]
+
+
+def read_submission(submission: Path) -> Submission:
     """The submission's exercise modules (repository path -> bytes), from a folder or a zip."""
     submission = Path(submission)
     if submission.is_symlink():
         raise SubmissionRejected(f"{submission.name} is a symbolic link")
-    if submission.is_file() and submission.suffix == ".zip":
+    if submission.is_file() and submission.suffix.lower() == ".zip":
         return _read_zip(submission)
     if submission.is_dir():
         return _read_folder(submission)
     raise SubmissionRejected(f"a submission is a folder or a .zip file, got {submission.name}")
 
 
-def _read_zip(path: Path) -> dict[str, bytes]:
+def _finish(found: dict[str, bytes], paths: list[str], where: dict[str, str]) -> Submission:
+    result = Submission(found)
+    taken = set(where.values())
+    result.skipped = sorted(p for p in paths if p not in taken)
+    return result
+
+
+def _read_zip(path: Path) -> Submission:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as err:
         raise SubmissionRejected(f"{path.name} is not a readable zip file: {err}") from None
     with archive:
         members = archive.infolist()
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise SubmissionRejected(f"the zip holds more than {MAX_ZIP_MEMBERS} entries")
+        if len(members) > MAX_ENTRIES_SEEN:
+            raise SubmissionRejected(f"the zip holds more than {MAX_ENTRIES_SEEN} entries")
         if not members:
             raise SubmissionRejected(f"the zip {path.name} is empty")
-        names = {m.filename: m for m in members}
-        for name in names:
-            parts = Path(name).parts
-            if name.startswith(("/", "\\")) or ".." in parts:
-                raise SubmissionRejected(f"unsafe path in the zip: {name}")
-        prefixes = sorted({name[:name.index("course_lib/")] for name in names
-                           if "course_lib/" in name and "__MACOSX" not in name
-                           and (name.index("course_lib/") == 0
-                                or name[name.index("course_lib/") - 1] == "/")},
-                          key=lambda p: (p.count("/"), p))
-        if not prefixes:
-            raise SubmissionRejected(f"no course_lib folder in the zip {path.name}")
-        found = {}
-        for rel in exercise_files():
-            member = names.get(prefixes[0] + rel)
-            if member is None or member.is_dir():
+        names: dict[str, zipfile.ZipInfo] = {}
+        for member in members:
+            # Windows tools (PowerShell's Compress-Archive) write backslashes
+            name = member.filename.replace("\\", "/")
+            parts = [p for p in name.split("/") if p not in ("", ".")]
+            if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
+                raise SubmissionRejected(f"unsafe path in the zip: {member.filename}")
+            if member.is_dir() or name.endswith("/") or not parts or _ignored(parts):
                 continue
+            names["/".join(parts)] = member
+            if len(names) > MAX_ZIP_MEMBERS:
+                raise SubmissionRejected(f"the zip holds more than {MAX_ZIP_MEMBERS} files")
+        where = locate_modules(list(names))
+        if not where:
+            raise SubmissionRejected(f"no course_lib folder and no exercise module "
+                                     f"(auctions.py, ...) in the zip {path.name}")
+        found = {}
+        for rel, name in where.items():
+            member = names[name]
             if stat.S_ISLNK(member.external_attr >> 16):
                 raise SubmissionRejected(f"{rel} is a symbolic link in the zip")
             _check_module(rel, member.file_size)
@@ -150,30 +211,34 @@ def _read_zip(path: Path) -> dict[str, bytes]:
                 data = f.read(MAX_MODULE_KB * 1024 + 1)
             _check_module(rel, len(data))
             found[rel] = data
-        return found
+        return _finish(found, list(names), where)
 
 
-def _read_folder(root: Path) -> dict[str, bytes]:
-    candidates, seen = [], 0
-    for here, dirs, _files in os.walk(root, followlinks=False):
-        seen += 1 + len(dirs)
-        if seen > MAX_WALK:
-            raise SubmissionRejected(f"the folder holds more than {MAX_WALK} entries")
-        dirs[:] = sorted(d for d in dirs if d != "__MACOSX" and not d.startswith("."))
-        if "course_lib" in dirs and not (Path(here) / "course_lib").is_symlink():
-            candidates.append(Path(here))
-    files = exercise_files()
-    if candidates:
-        base = min(candidates, key=lambda p: (len(p.parts), str(p)))
-        places = {rel: base / rel for rel in files}
-    else:  # the modules uploaded one by one (auctions.py, ...), as Gradescope allows
-        places = {rel: root / Path(rel).name for rel in files}
-        if not any(os.path.lexists(p) for p in places.values()):
-            raise SubmissionRejected(f"no course_lib folder and no exercise module "
-                                     f"(auctions.py, ...) in {root.name}")
+def _read_folder(root: Path) -> Submission:
+    paths, links, seen, kept = [], [], 0, 0
+    for here, dirs, files in os.walk(root, followlinks=False):
+        seen += 1 + len(dirs) + len(files)
+        if seen > MAX_ENTRIES_SEEN:
+            raise SubmissionRejected(f"the folder holds more than {MAX_ENTRIES_SEEN} entries")
+        dirs[:] = sorted(d for d in dirs if not _ignored([d]))
+        rel_here = Path(here).relative_to(root)
+        links += [(rel_here / d).as_posix() for d in dirs if (Path(here) / d).is_symlink()]
+        for name in sorted(files):
+            if _ignored([name]):
+                continue
+            kept += 1
+            if kept > MAX_WALK:
+                raise SubmissionRejected(f"the folder holds more than {MAX_WALK} files")
+            paths.append((rel_here / name).as_posix())
+    where = locate_modules(paths)
+    if not where:
+        raise SubmissionRejected(f"{links[0]} is a symbolic link" if links else
+                                 f"no course_lib folder and no exercise module "
+                                 f"(auctions.py, ...) in {root.name}")
+    _refuse_linked_folders(links, where)
     found = {}
-    for rel in files:
-        path = places[rel]
+    for rel, name in where.items():
+        path = root / name
         try:
             info = os.lstat(path)
         except OSError:
@@ -189,7 +254,23 @@ def _read_folder(root: Path) -> dict[str, bytes]:
             data = f.read(MAX_MODULE_KB * 1024 + 1)
         _check_module(rel, len(data))
         found[rel] = data
-    return found
+    return _finish(found, paths, where)
+
+
+def _refuse_linked_folders(links: list[str], where: dict[str, str]) -> None:
+    """A linked folder (never followed) where an exercise module of the package would lie
+    (``course_lib/envs`` -> a classmate's folder) is refused, not silently skipped."""
+    for rel, name in where.items():
+        tail = rel.split("/", 1)[1]
+        if name == tail or name.endswith("/" + tail):
+            root = name[:len(name) - len(tail)]
+            break
+    else:  # only modules found by name: the folder they are in
+        root = name.rpartition("/")[0] + "/" if "/" in name else ""
+    for link in links:
+        for module in exercise_files():
+            if (root + module.split("/", 1)[1]).startswith(link + "/"):
+                raise SubmissionRejected(f"{link} (on the way to {module}) is a symbolic link")
 
 
 def _refuse_links_on_the_way(root: Path, path: Path, rel: str) -> None:
@@ -378,6 +459,7 @@ class GradeResult:
     error: str = ""
     seconds: float = 0.0
     extra: list[ExerciseScore] = field(default_factory=list)  # the teacher's private tests
+    skipped: list[str] = field(default_factory=list)  # the submission's files not graded
 
     @property
     def score(self) -> float:
@@ -513,7 +595,8 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
         error = error or f"grading stopped: the submission used its time budget ({total:g} s)"
     return GradeResult(str(submission), score_results(results, expected, points, hidden_share),
                        taken, error, round(time.perf_counter() - start, 1),
-                       score_extra(results, extra_expected, extra_points))
+                       score_extra(results, extra_expected, extra_points),
+                       list(getattr(modules, "skipped", [])))
 
 
 NOT_IMPLEMENTED = "not implemented yet"
@@ -585,6 +668,10 @@ def to_markdown(result: GradeResult, publish: bool = True) -> str:
                  "teacher publishes it.", ""]
     if result.error:
         lines += [f"**Problem:** {result.error}", ""]
+    if result.skipped:
+        shown = ", ".join(result.skipped[:5]) + (", …" if len(result.skipped) > 5 else "")
+        lines += [f"Read: {len(result.modules)} exercise modules; not graded: "
+                  f"{len(result.skipped)} other files ({shown}).", ""]
     header = "| exercise | score | public tests |" + (" hidden tests |" if hidden else "")
     lines += [header, "|---|---|---|" + ("---|" if hidden else "")]
     for e in result.exercises:
@@ -618,10 +705,11 @@ def to_json(result: GradeResult, publish: bool = True) -> dict[str, Any]:
         return {"submission": result.submission, "score": result.score,
                 "max_score": result.max_score, "error": result.error,
                 "seconds": result.seconds, "modules": result.modules,
+                "skipped": result.skipped,
                 "exercises": [e.__dict__ for e in result.exercises],
                 "extra": [e.__dict__ for e in result.extra]}
     return {"submission": result.submission, "error": result.error,
-            "modules": result.modules,
+            "modules": result.modules, "skipped": result.skipped,
             "exercises": [{"id": e.id, "title": e.title, "max_score": e.max_score,
                            "public_passed": e.passed["public"],
                            "public_total": e.total["public"], "failures": e.failures,

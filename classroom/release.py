@@ -59,7 +59,7 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
                     "test_book.py", "browser_support.py", "test_hints.py",
                     "test_public_tests_catch_mistakes.py", "mutants.py", "mutant_runner.py",
                     "test_fail_fast.py", "test_fuzz_public_api.py", "test_similarity.py",
-                    "degenerate.py", "test_degenerate_answers.py")
+                    "degenerate.py", "test_degenerate_answers.py", "test_grade_intake.py")
 TOP_FILES = ("requirements.txt", "LICENSE")
 MARKER = ".student-release"
 README_TEMPLATE = Path(__file__).with_name("student_readme.md")

@@ -1,0 +1,124 @@
+"""How the grader reads submissions in the shapes students make them (classroom/grade.py:
+read_submission, locate_modules): no sandbox needed, nothing is run. Maintainers' test."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from classroom.grade import (
+    MAX_ZIP_MEMBERS,
+    SubmissionRejected,
+    exercise_files,
+    locate_modules,
+    read_submission,
+)
+
+MODULES = exercise_files()  # course_lib/auctions.py, course_lib/envs/wireless.py, ...
+
+
+def text(rel: str) -> bytes:
+    return f"# my {rel}\n".encode()
+
+
+def folder(root: Path, package: str = "course_lib", flat: bool = False) -> Path:
+    for rel in MODULES:
+        inner = rel.split("/", 1)[1]
+        path = root / package / (Path(inner).name if flat else inner)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text(rel))
+    return root
+
+
+def zipped(path: Path, entries: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return path
+
+
+def assert_all_read(found: dict[str, bytes]) -> None:
+    assert sorted(found) == MODULES
+    assert all(found[rel] == text(rel) for rel in MODULES)
+
+
+@pytest.mark.parametrize("package", ["course_lib", "course_lib (1)", "Course_Lib", "my work"])
+def test_the_package_folder_may_have_any_name(tmp_path, package):
+    assert_all_read(read_submission(folder(tmp_path, package)))
+
+
+def test_a_zip_written_with_backslashes_is_read_as_folders(tmp_path):
+    entries = {"student\\course_lib\\" + rel.split("/", 1)[1].replace("/", "\\"): text(rel)
+               for rel in MODULES}
+    assert_all_read(read_submission(zipped(tmp_path / "win.zip", entries)))
+    with pytest.raises(SubmissionRejected, match="unsafe path"):
+        read_submission(zipped(tmp_path / "bad.zip", {"..\\evil.py": b""}))
+
+
+def test_a_zip_or_folder_of_just_the_modules_is_read(tmp_path):
+    entries = {Path(rel).name: text(rel) for rel in MODULES}
+    assert_all_read(read_submission(zipped(tmp_path / "flat.zip", entries)))
+    assert_all_read(read_submission(folder(tmp_path / "f", package="", flat=True)))
+
+
+def test_a_module_is_found_by_its_path_not_its_name(tmp_path):
+    # the whole package uploaded: experiments/society.py is not society.py
+    root = folder(tmp_path)
+    (root / "course_lib" / "experiments").mkdir()
+    (root / "course_lib" / "experiments" / "society.py").write_text("from ..society import x\n")
+    found = read_submission(root)
+    assert_all_read(found)
+    assert "course_lib/experiments/society.py" in found.skipped
+
+
+def test_leftovers_are_skipped_and_do_not_count(tmp_path):
+    root = folder(tmp_path)
+    venv = root / ".venv" / "lib"
+    venv.mkdir(parents=True)
+    for i in range(MAX_ZIP_MEMBERS + 10):  # more than a submission may hold
+        (venv / f"f{i}.py").write_text("")
+    for junk in ("__MACOSX/course_lib/._auctions.py", "course_lib/.DS_Store",
+                 "course_lib/__pycache__/auctions.cpython-311.pyc",
+                 "course_lib/.ipynb_checkpoints/auctions-checkpoint.py"):
+        (root / junk).parent.mkdir(parents=True, exist_ok=True)
+        (root / junk).write_text("x")
+    found = read_submission(root)
+    assert_all_read(found)
+    assert found.skipped == []
+    entries = {f"course_lib/{rel.split('/', 1)[1]}": text(rel) for rel in MODULES}
+    entries |= {f".venv/lib/f{i}.py": b"" for i in range(MAX_ZIP_MEMBERS + 10)}
+    entries |= {"__MACOSX/course_lib/._auctions.py": b"junk"}
+    assert_all_read(read_submission(zipped(tmp_path / "venv.zip", entries)))
+
+
+def test_other_files_are_listed_as_not_graded(tmp_path):
+    root = folder(tmp_path)
+    (root / "notes.txt").write_text("hi")
+    (root / "course_lib" / "helpers.py").write_text("")
+    assert read_submission(root).skipped == ["course_lib/helpers.py", "notes.txt"]
+
+
+def test_nothing_to_grade_says_so(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.md").write_text("")
+    with pytest.raises(SubmissionRejected, match="no course_lib folder"):
+        read_submission(tmp_path / "empty")
+
+
+def test_a_linked_package_folder_is_refused_by_name(tmp_path):
+    other = folder(tmp_path / "other")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    os.symlink(other / "course_lib", mine / "course_lib")
+    with pytest.raises(SubmissionRejected, match="course_lib is a symbolic link"):
+        read_submission(mine)
+
+
+def test_the_located_modules_favour_the_package_with_the_most_modules():
+    paths = [f"backup/course_lib/{MODULES[0].split('/', 1)[1]}"] + [
+        f"work/Course_Lib/{rel.split('/', 1)[1]}" for rel in MODULES]
+    where = locate_modules(paths)
+    assert set(where) == set(MODULES) and all(p.startswith("work/") for p in where.values())
