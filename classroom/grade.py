@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import resource
 import shutil
 import signal
@@ -716,43 +717,112 @@ def to_json(result: GradeResult, publish: bool = True) -> dict[str, Any]:
                            "stand_ins": e.stand_ins} for e in result.exercises]}
 
 
-def batch_entries(folder: Path) -> dict[str, Path]:
-    """Student name -> submission (a sub-folder, or a .zip named after the student); two
-    entries with one name (``s01/`` and ``s01.zip``) are an error naming both."""
-    entries: dict[str, Path] = {}
+# A learning platform's download of single-file uploads: Canvas names each file
+# "<name>[_LATE]_<user id>_<submission id>_<file>" (a resubmission adds "-1" before the
+# extension), Moodle "<Full Name>_<id>_assignsubmission_file_<file>".
+CANVAS_FILE = re.compile(r"^(?P<name>[^_]+)(?P<late>_LATE)?_(?P<id>\d+)_\d+_(?P<file>.+)$")
+MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_file_(?P<file>.+)$")
+
+
+@dataclass
+class Batch:
+    """What a folder of submissions holds: ``entries`` (student -> a sub-folder or a zip),
+    ``uploads`` (student -> the files a platform saved one by one, each with its original
+    name), ``late`` (students a platform marked late) and ``skipped`` (entries that are none
+    of these, each with the reason)."""
+
+    entries: dict[str, Path] = field(default_factory=dict)
+    uploads: dict[str, list[tuple[Path, str]]] = field(default_factory=dict)
+    late: set[str] = field(default_factory=set)
+    skipped: list[str] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return sorted({*self.entries, *self.uploads})
+
+
+def _upload(name: str) -> tuple[str, str, bool] | None:
+    """(student, original file name, late) for a platform's single-file upload."""
+    for pattern in (CANVAS_FILE, MOODLE_FILE):
+        found = pattern.match(name)
+        if found:
+            original = re.sub(r"-\d+(?=\.py$)", "", found["file"])
+            student = f"{found['name']}_{found['id']}"
+            return student, original, bool(found.groupdict().get("late"))
+    return None
+
+
+def batch_entries(folder: Path) -> Batch:
+    """The submissions of a batch folder. Two entries that map to one student (``s01/`` and
+    ``s01.zip``; a folder and a platform's uploads of one id) are an error naming both."""
+    batch, owner = Batch(), {}
+
+    def claim(student: str, what: str) -> None:
+        if student in owner and owner[student] != what:
+            raise ValueError(f"two submissions are named {student!r}: {owner[student]} and "
+                             f"{what}; rename one and grade again")
+        owner[student] = what
+
     for entry in sorted(Path(folder).iterdir()):
-        if entry.is_symlink() or not (entry.is_dir() or entry.suffix == ".zip"):
+        if _ignored([entry.name]):
             continue
-        name = entry.stem if entry.is_file() else entry.name
-        if name in entries:
-            raise ValueError(f"two submissions are named {name!r}: {entries[name].name} and "
-                             f"{entry.name}; rename one and grade again")
-        entries[name] = entry
-    return entries
+        if entry.is_symlink():
+            batch.skipped.append(f"{entry.name}: a symbolic link")
+            continue
+        if entry.is_dir() or entry.suffix.lower() == ".zip":
+            name = entry.name if entry.is_dir() else entry.stem
+            claim(name, entry.name)
+            batch.entries[name] = entry
+            continue
+        upload = _upload(entry.name) if entry.suffix == ".py" else None
+        if upload is None:
+            batch.skipped.append(f"{entry.name}: not a folder, a zip or a platform's upload")
+            continue
+        student, original, late = upload
+        claim(student, f"the uploads of {student}")
+        files = batch.uploads.setdefault(student, [])
+        if original in {o for _, o in files}:
+            raise ValueError(f"{student} uploaded {original} twice: "
+                             f"{[p.name for p, o in files if o == original][0]} and "
+                             f"{entry.name}; keep one and grade again")
+        files.append((entry, original))
+        if late:
+            batch.late.add(student)
+    return batch
 
 
 def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: float = 60.0,
                  total: float = DEFAULT_BUDGET_S, mode: str = "auto",
                  only: set[str] | None = None, publish: bool = False,
                  secret: str | None = None, extra: Path | None = None) -> Path:
-    """Grade every submission (sub-folder or .zip) of ``folder``; write each student's
-    report (``<name>.md``, ``<name>.json``: public results only unless ``publish``) as soon as
-    it is graded, ``grades.csv`` (the teacher's: every score) and, for the teacher,
-    ``similarity.csv`` (pairs of submissions, or a submission and a reference, whose exercise
-    bodies look copied)."""
+    """Grade every submission of ``folder`` (a sub-folder, a .zip, or the files a learning
+    platform saved one by one, grouped by student id); write each student's report
+    (``<name>.md``, ``<name>.json``: public results only unless ``publish``) as soon as it is
+    graded, and for the teacher ``grades.csv`` (every score, and the platform's late mark),
+    ``summary.txt`` (every entry that was not graded, and each student's files that were
+    not) and ``similarity.csv`` (pairs of submissions, or a submission and a reference,
+    whose exercise bodies look copied)."""
     folder, out_dir = Path(folder), Path(out_dir)
     mode = sandbox.resolve_mode(mode)  # refuse before anything is written
-    entries = batch_entries(folder)
+    batch = batch_entries(folder)
     out_dir.mkdir(parents=True, exist_ok=True)
     points = load_points()
     ids = [i for i in points if only is None or i in only]
     csv_path = out_dir / "grades.csv"
     bodies: dict[str, dict[str, bytes]] = {}
-    with open(csv_path, "w", newline="") as f:
+    summary = [f"{len(batch.names())} submissions graded"] + [
+        f"not graded: {line}" for line in batch.skipped]
+    with open(csv_path, "w", newline="") as f, \
+            tempfile.TemporaryDirectory(prefix="uploads-") as uploads:
         writer = csv.writer(f)
         writer.writerow(["student", "score", "max_score", *ids,
-                         *(["extra tests"] if extra is not None else []), "problem"])
-        for name, entry in entries.items():
+                         *(["extra tests"] if extra is not None else []), "late", "problem"])
+        for name in batch.names():
+            entry = batch.entries.get(name)
+            if entry is None:  # a platform's single files: a folder of them, by their names
+                entry = Path(uploads) / name
+                entry.mkdir()
+                for path, original in batch.uploads[name]:
+                    shutil.copyfile(path, entry / original)
             try:
                 result = grade(entry, hidden, per_test, total, points, mode, only, secret,
                                extra)
@@ -765,12 +835,15 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
             writer.writerow([name, result.score, result.max_score,
                              *[by_id.get(i, 0) for i in ids],
                              *([round(sum(e.score for e in result.extra), 4)]
-                               if extra is not None else []), result.error[:200]])
+                               if extra is not None else []),
+                             "late" if name in batch.late else "", result.error[:200]])
             f.flush()
+            summary += [f"{name}: not graded: {path}" for path in result.skipped]
             try:
                 bodies[name] = read_submission(entry)
             except SubmissionRejected:
                 pass
+    (out_dir / "summary.txt").write_text("\n".join(summary) + "\n")
     write_similarity(bodies, out_dir / "similarity.csv")
     return csv_path
 

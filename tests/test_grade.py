@@ -4,6 +4,7 @@ hostile ones. Maintainers' test: the submissions are built from solutions/."""
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -183,16 +184,23 @@ def test_grading_a_folder_of_submissions_writes_one_csv_and_reports(work, tmp_pa
     batch = tmp_path / "batch"
     make_submission(batch / "ada", {"1.1"})
     (batch / "bob").mkdir()  # no course_lib at all
+    # Canvas's download of a learner's single-file upload, marked late
+    solved = make_submission(tmp_path / "cy", {"1.1"})
+    shutil.copyfile(solved / "course_lib" / "auctions.py",
+                    batch / "cycarla_LATE_1009_7001_auctions-1.py")
     (batch / "notes.txt").write_text("ignored")
     csv_path = grade_folder(batch, tmp_path / "grades", only={"1.1", "1.2"})
     rows = csv_path.read_text().splitlines()
     assert rows[0].startswith("student,score,max_score,1.1")
     assert rows[1].startswith(f"ada,{POINTS['1.1']}")
     assert rows[2].startswith("bob,0") and "no course_lib" in rows[2]
+    assert rows[3].startswith(f"cycarla_1009,{POINTS['1.1']}") and ",late," in rows[3]
     assert (tmp_path / "grades" / "ada.md").exists()
     assert (tmp_path / "grades" / "bob.json").exists()
     # the learners' reports hold no score until published; the teacher's files do
     assert "score" not in json.loads((tmp_path / "grades" / "ada.json").read_text())
+    assert "not graded: notes.txt: not a folder, a zip or a platform's upload" in (
+        tmp_path / "grades" / "summary.txt").read_text()
     assert (tmp_path / "grades" / "similarity.csv").read_text().startswith("exercise,")
 
 

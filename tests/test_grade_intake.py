@@ -122,3 +122,41 @@ def test_the_located_modules_favour_the_package_with_the_most_modules():
         f"work/Course_Lib/{rel.split('/', 1)[1]}" for rel in MODULES]
     where = locate_modules(paths)
     assert set(where) == set(MODULES) and all(p.startswith("work/") for p in where.values())
+
+
+# --------------------------------------------------------------------------------------
+# A folder of submissions
+# --------------------------------------------------------------------------------------
+
+
+def test_a_platforms_single_file_uploads_are_grouped_by_student(tmp_path):
+    from classroom.grade import batch_entries
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for name in ("lovelaceada_1006_5006_auctions.py", "lovelaceada_1006_5007_bidders-1.py",
+                 "turingalan_LATE_1007_5010_auctions.py",
+                 "Grace Hopper_2001_assignsubmission_file_society.py", "notes.txt"):
+        (batch / name).write_text(f"# {name}\n")
+    folder(batch / "s01")
+    found = batch_entries(batch)
+    assert found.names() == ["Grace Hopper_2001", "lovelaceada_1006", "s01", "turingalan_1007"]
+    assert sorted(o for _, o in found.uploads["lovelaceada_1006"]) == ["auctions.py",
+                                                                        "bidders.py"]
+    assert found.late == {"turingalan_1007"}
+    assert found.skipped == ["notes.txt: not a folder, a zip or a platform's upload"]
+
+
+def test_two_entries_of_one_student_are_an_error_naming_both(tmp_path):
+    from classroom.grade import batch_entries
+
+    batch = tmp_path / "batch"
+    folder(batch / "lovelaceada_1006")
+    (batch / "lovelaceada_1006_5006_auctions.py").write_text("")
+    with pytest.raises(ValueError, match="'lovelaceada_1006': lovelaceada_1006 and the uploads"):
+        batch_entries(batch)
+    (tmp_path / "b2").mkdir()
+    for name in ("ada_1_2_auctions.py", "ada_1_3_auctions-1.py"):
+        (tmp_path / "b2" / name).write_text("")
+    with pytest.raises(ValueError, match="ada_1 uploaded auctions.py twice"):
+        batch_entries(tmp_path / "b2")
