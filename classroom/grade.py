@@ -390,33 +390,34 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
         return {}
 
 
-_EXPECTED: dict[bool, dict[str, list[str]]] = {}
+_COLLECTED: dict[tuple[str, ...], dict[str, list[str]]] = {}
+
+
+def _collect(files: list[str]) -> dict[str, list[str]]:
+    """The exercise tests of ``files`` (node id -> exercise ids), collected once per grader
+    process by a judge that runs nothing."""
+    key = tuple(files)
+    if key not in _COLLECTED:
+        with tempfile.TemporaryDirectory() as tmp:
+            found = run_judge(Path(tmp), None, False, "none", collect_only=True, files=files)
+        _COLLECTED[key] = {k: v["exercises"] for k, v in found.items() if v["exercises"]}
+    return _COLLECTED[key]
 
 
 def expected_tests(hidden: bool) -> dict[str, list[str]]:
-    """Every exercise test (node id -> exercise ids), collected once from this repository."""
-    if hidden not in _EXPECTED:
-        with tempfile.TemporaryDirectory() as tmp:
-            found = run_judge(Path(tmp), None, hidden, "none", collect_only=True)
-        _EXPECTED[hidden] = {k: v["exercises"] for k, v in found.items() if v["exercises"]}
-        if not _EXPECTED[hidden]:
-            raise RuntimeError("collecting the exercise tests failed; see pytest's output")
-    return _EXPECTED[hidden]
-
-
-_EXTRA: dict[str, dict[str, list[str]]] = {}
+    """Every exercise test of this repository (node id -> exercise ids)."""
+    found = _collect(test_files(hidden))
+    if not found:
+        raise RuntimeError("collecting the exercise tests failed; see pytest's output")
+    return found
 
 
 def extra_tests(folder: Path) -> dict[str, list[str]]:
     """The exercise tests of a teacher's private folder (node id -> exercise ids)."""
-    key = str(Path(folder).resolve())
-    if key not in _EXTRA:
-        with tempfile.TemporaryDirectory() as tmp:
-            found = run_judge(Path(tmp), None, False, "none", collect_only=True, files=[key])
-        _EXTRA[key] = {k: v["exercises"] for k, v in found.items() if v["exercises"]}
-        if not _EXTRA[key]:
-            raise ValueError(f"{folder} holds no test marked @pytest.mark.exercise")
-    return _EXTRA[key]
+    found = _collect([str(Path(folder).resolve())])
+    if not found:
+        raise ValueError(f"{folder} holds no test marked @pytest.mark.exercise")
+    return found
 
 
 def load_extra_points(folder: Path) -> dict[str, float]:

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from classroom import dispatch
+from course_lib.exercises import ExerciseSelector
 
 _RESULTS: dict[str, dict[str, Any]] = {}
 _OUT = os.environ.get("GRADER_RESULTS", "")
@@ -81,7 +82,7 @@ def _timeout(signum: int, frame: Any) -> None:
 
 
 def _exercises(item: Any) -> list[str]:
-    return sorted({str(i) for mark in item.iter_markers("exercise") for i in mark.args})
+    return sorted(ExerciseSelector.marked_ids(item))
 
 
 def _why_not_run(item: Any) -> str:

@@ -193,8 +193,6 @@ def _body(wrapper: Any, name: str) -> Any:
     """The learner's function behind an ``@exercise`` wrapper, held to the contracts'
     two rules (its inputs unchanged, its result new). The judge has validated the arguments
     already (a RemoteModule would not pass the check for a torch module)."""
-    import inspect
-
     from course_lib import contracts, exercises
 
     entry = None
@@ -203,12 +201,7 @@ def _body(wrapper: Any, name: str) -> Any:
     body = entry.impl if entry is not None else wrapper  # else: the learner rebound the name
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            bound = inspect.signature(body).bind(*args, **kwargs)
-            bound.apply_defaults()
-            arguments = dict(bound.arguments)
-        except (TypeError, ValueError):
-            arguments = {**{f"argument {i}": a for i, a in enumerate(args)}, **kwargs}
+        arguments = _by_name(body, args, kwargs)
         if entry is not None:
             return exercises.run_body(entry, args, kwargs, arguments)
         return contracts.guarded_call(name, body, args, kwargs, arguments)
@@ -237,13 +230,22 @@ def _nested(exercise: Any, args: tuple, kwargs: dict) -> Any:
 
 
 def _own(exercise: Any, args: tuple, kwargs: dict) -> Any:
-    import inspect
-
     from course_lib import exercises
 
-    bound = inspect.signature(exercise.impl).bind(*args, **kwargs)
+    return exercises.run_body(exercise, args, kwargs, _by_name(exercise.impl, args, kwargs))
+
+
+def _by_name(body: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The call's arguments by parameter name (by position where the signature does not
+    take them: the call itself will then say why)."""
+    import inspect
+
+    try:
+        bound = inspect.signature(body).bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {**{f"argument {i}": a for i, a in enumerate(args)}, **kwargs}
     bound.apply_defaults()
-    return exercises.run_body(exercise, args, kwargs, dict(bound.arguments))
+    return dict(bound.arguments)
 
 
 def _leaves(value: Any) -> list[Any]:

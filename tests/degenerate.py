@@ -33,13 +33,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import io
 import json
 import os
 import pickle
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +49,10 @@ for place in (str(REPO_ROOT), str(TESTS)):
     if place not in sys.path:
         sys.path.insert(0, place)
 
-from mutant_runner import UNUSED_PLUGINS  # noqa: E402
+from mutant_runner import _hypothesis_profile, run_session  # noqa: E402
 
 KINDS = ("zeros", "ones", "constant", "nan", "empty", "echo", "overwrite", "lookup")
 PROFILE = "course-degenerate"
-
-
-def _hypothesis_profile() -> None:
-    """Examples from ``--hypothesis-seed`` (not derandomised: the lookup table is recorded
-    under one seed and graded under another, as the judge's seed comes from the secret)."""
-    from hypothesis import Phase, settings
-
-    settings.register_profile(PROFILE, deadline=None, database=None, print_blob=False,
-                              phases=[Phase.explicit, Phase.generate])
-    os.environ["HYPOTHESIS_PROFILE"] = PROFILE
 
 
 def _torch() -> Any:
@@ -219,23 +207,8 @@ def run(ids: set[str] | None, kinds: list[str], files: list[str], seed: int,
         tables: dict[str, dict] | None = None) -> _Runs:
     """One pytest session over ``files``: every test of the exercises ``ids`` (None: all),
     once per kind; hypothesis draws its examples from ``seed``."""
-    import pytest
-
-    from course_lib import exercises
-
     runs = _Runs(ids, kinds, {} if tables is None else tables)
-    argv = [*files, "-q", "--capture=sys", "--rootdir", str(REPO_ROOT), "-p", "no:randomly",
-            f"--hypothesis-seed={seed}", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for plugin in UNUSED_PLUGINS:
-        argv += ["-p", f"no:{plugin}"]
-    sink = io.StringIO()
-    exercises.set_dispatcher(runs.dispatch)
-    try:
-        with exercises.use_reference("all", on=False), redirect_stdout(sink), \
-                redirect_stderr(sink):
-            pytest.main(argv, plugins=[runs])
-    finally:
-        exercises.set_dispatcher(None)
+    run_session(files, runs.dispatch, runs, "-p", "no:randomly", f"--hypothesis-seed={seed}")
     if runs.selector.errors:
         raise RuntimeError(f"test files did not load: {runs.selector.errors}")
     return runs
@@ -275,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="list the tests that pass")
     parser.add_argument("--json", metavar="PATH", help="write the rows to this file")
     options = parser.parse_args(argv)
-    _hypothesis_profile()
+    # examples from --hypothesis-seed: the lookup table is recorded under one seed and graded
+    # under another, as the judge's seed comes from the grading secret
+    _hypothesis_profile(PROFILE, derandomize=False)
     os.environ.pop("PYTEST_ADDOPTS", None)
     start = time.perf_counter()
     rows = table(set(options.exercises) or None, options.kind or KINDS)

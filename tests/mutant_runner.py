@@ -27,6 +27,7 @@ import argparse
 import io
 import json
 import os
+import subprocess
 import sys
 import time
 from contextlib import redirect_stderr, redirect_stdout
@@ -46,14 +47,51 @@ UNUSED_PLUGINS = ("cacheprovider", "nbval", "unraisableexception", "threadexcept
                   "faulthandler", "doctest", "junitxml", "pastebin", "xdist", "anyio")
 
 
-def _hypothesis_profile() -> None:
+def _hypothesis_profile(name: str = PROFILE, derandomize: bool = True) -> None:
     """Register the profile before ``tests/conftest.py`` loads the one that
-    ``HYPOTHESIS_PROFILE`` names (it does so when the first pytest session starts)."""
+    ``HYPOTHESIS_PROFILE`` names (it does so when the first pytest session starts).
+    ``derandomize=False``: the examples come from ``--hypothesis-seed``."""
     from hypothesis import Phase, settings
 
-    settings.register_profile(PROFILE, deadline=None, database=None, derandomize=True,
+    settings.register_profile(name, deadline=None, database=None, derandomize=derandomize,
                               print_blob=False, phases=[Phase.explicit, Phase.generate])
-    os.environ["HYPOTHESIS_PROFILE"] = PROFILE
+    os.environ["HYPOTHESIS_PROFILE"] = name
+
+
+def run_session(files: list[str], dispatch: Any, plugin: Any, *extra: str) -> None:
+    """One quiet pytest session over ``files`` in this process, every exercise off the
+    reference switch so that ``dispatch`` sees every call; ``plugin`` records the outcomes."""
+    import pytest
+
+    from course_lib import exercises
+
+    args = [*files, "-q", "--capture=sys", "--rootdir", str(REPO_ROOT),
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", *extra]
+    for name in UNUSED_PLUGINS:
+        args += ["-p", f"no:{name}"]
+    sink = io.StringIO()
+    exercises.set_dispatcher(dispatch)
+    try:
+        with exercises.use_reference("all", on=False), redirect_stdout(sink), \
+                redirect_stderr(sink):
+            pytest.main(args, plugins=[plugin])
+    finally:
+        exercises.set_dispatcher(None)
+
+
+def run_tool(script: Path, out: Path, env: dict[str, str], timeout: float) -> Any:
+    """Run one of these tools (``script``) in a subprocess with ``--json out`` and return
+    what it wrote; a run that writes nothing fails the calling test with its output."""
+    import pytest
+
+    env = {**os.environ, **env}
+    env.pop("HYPOTHESIS_PROFILE", None)  # the tool sets its own
+    proc = subprocess.run([sys.executable, str(script), "--json", str(out)], cwd=REPO_ROOT,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+    if not out.exists():
+        pytest.fail(f"{script.name} stopped (exit status {proc.returncode}) without its "
+                    f"results:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def run_public_tests(exercise_id: str, function: Any, *, exitfirst: bool = True
@@ -64,8 +102,6 @@ def run_public_tests(exercise_id: str, function: Any, *, exitfirst: bool = True
     (files that did not load), "calls", "seconds"}``; ``calls`` counts the calls that reached
     ``function``.
     """
-    import pytest
-
     from course_lib import exercises
 
     entry = exercises.get_exercise(exercise_id)
@@ -78,23 +114,8 @@ def run_public_tests(exercise_id: str, function: Any, *, exitfirst: bool = True
         return exercise.reference()(*args, **kwargs)
 
     selector = exercises.ExerciseSelector([exercise_id])
-    args = [str(entry.test_file), "-q", "--capture=sys", "--rootdir", str(REPO_ROOT),
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for plugin in UNUSED_PLUGINS:
-        args += ["-p", f"no:{plugin}"]
-    if exitfirst:
-        args.append("-x")
     start = time.perf_counter()
-    sink = io.StringIO()
-    exercises.set_dispatcher(dispatch)
-    try:
-        # Every exercise off the reference switch: the dispatcher sees every call, sends this
-        # exercise's to ``function`` and the others' to their references.
-        with exercises.use_reference("all", on=False), redirect_stdout(sink), \
-                redirect_stderr(sink):
-            pytest.main(args, plugins=[selector])
-    finally:
-        exercises.set_dispatcher(None)
+    run_session([str(entry.test_file)], dispatch, selector, *(["-x"] if exitfirst else []))
     rows = selector.results
     return {
         "ran": sum(row["passed"] is not None for row in rows.values()),

@@ -11,15 +11,12 @@ make those tests check a value that the degenerate answer cannot have.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from degenerate import KINDS
+from mutant_runner import run_tool
 
 from course_lib import exercises
 
@@ -33,16 +30,10 @@ LOOKUP_LIMIT = 0.10  # of all the points: what a table of the public tests' answ
 @pytest.fixture(scope="module")
 def rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     out = tmp_path_factory.mktemp("degenerate") / "rows.json"
-    env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
-    env.pop("HYPOTHESIS_PROFILE", None)  # the tool sets its own
-    env.pop("COURSE_LIB_REFERENCE", None)  # the exercises under test must reach the tool
-    proc = subprocess.run([sys.executable, str(TESTS / "degenerate.py"), "--json", str(out)],
-                          cwd=TESTS.parent, env=env, capture_output=True, text=True,
-                          timeout=900)
-    if not out.exists():
-        pytest.fail(f"degenerate.py stopped (exit status {proc.returncode}) without its "
-                    f"rows:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    return json.loads(out.read_text(encoding="utf-8"))
+    # no COURSE_LIB_REFERENCE: the exercises under test must reach the tool
+    env = {"COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+           "COURSE_LIB_REFERENCE": ""}
+    return run_tool(TESTS / "degenerate.py", out, env, timeout=900)
 
 
 def test_every_exercise_and_kind_was_graded(rows):

@@ -288,21 +288,18 @@ try:
     found["network"] = True
 except OSError:
     found["network"] = False
-try:
-    with open("/tmp/big", "wb") as f:
-        for _ in range(200):
-            f.write(b"\0" * 2**20)
-except OSError:
-    pass
-found["tmp_mb"] = os.path.getsize("/tmp/big") / 2**20
+def fill(path):
+    """Write up to 200 MB; how many MB the file holds when the space runs out."""
+    try:
+        with open(path, "wb") as f:
+            for _ in range(200):
+                f.write(b"\0" * 2**20)
+    except OSError:
+        pass
+    return os.path.getsize(path) / 2**20
+found["tmp_mb"] = fill("/tmp/big")
 found["dev_writable"] = os.access("/dev", os.W_OK)
-try:
-    with open("/dev/shm/big", "wb") as f:
-        for _ in range(200):
-            f.write(b"\0" * 2**20)
-except OSError:
-    pass
-found["shm_mb"] = os.path.getsize("/dev/shm/big") / 2**20
+found["shm_mb"] = fill("/dev/shm/big")
 import ctypes
 found["userns"] = ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0
 print(json.dumps(found))

@@ -16,14 +16,11 @@ exercise's test file (by hand-computed values: the student copy has no reference
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mutant_runner import run_tool
 from mutants import MUTANTS
 
 from course_lib import exercises
@@ -44,15 +41,7 @@ EXERCISE_IDS = [row["id"] for row in exercises.catalog()]
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Every mutant's verdict and every exercise's control run, from one run of the runner."""
     out = tmp_path_factory.mktemp("mutants") / "verdicts.json"
-    env = {**os.environ, **RUN_ENV}
-    env.pop("HYPOTHESIS_PROFILE", None)  # the runner sets its own
-    proc = subprocess.run([sys.executable, str(RUNNER), "--json", str(out)],
-                          cwd=TESTS.parent, env=env, capture_output=True, text=True,
-                          timeout=600)
-    if not out.exists():
-        pytest.fail(f"mutant_runner.py stopped (exit status {proc.returncode}) without its "
-                    f"verdicts:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    return json.loads(out.read_text(encoding="utf-8"))
+    return run_tool(RUNNER, out, RUN_ENV, timeout=600)
 
 
 def test_every_exercise_has_a_mutant():
