@@ -1,13 +1,18 @@
-"""Command line: ``python -m course_lib list | run <experiment> | check <exercise>``.
+"""Command line: ``python -m course_lib list | run <experiment> | check <exercise> | hint
+<exercise> | submit``.
 
 Examples::
 
     python -m course_lib list
+    python -m course_lib list --check
     python -m course_lib run vickrey --quick --json metrics.json
     python -m course_lib run minigrid-transfer --observation pixels --optimizer sgd
     COURSE_LIB_REFERENCE=all python -m course_lib run vickrey
     python -m course_lib check 1.2
     python -m course_lib check 1.2 --verbose
+    python -m course_lib hint 1.3
+    python -m course_lib submit
+    python -m course_lib submit --no-tests --out ~/Desktop/submission.zip
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p_list = sub.add_parser("list", help="list exercises and experiments")
     p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_list.add_argument("--check", action="store_true",
+                        help="also run each written exercise's public tests on your code")
 
     p_run = sub.add_parser("run", help="run a chapter's headline experiment")
     p_run.add_argument("experiment", choices=sorted(EXPERIMENTS))
@@ -56,6 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     p_hint.add_argument("exercise", help='an exercise id such as "1.3"')
     p_hint.add_argument("--level", type=int, metavar="N",
                         help="show hint N instead (1 = the first) and go on from there")
+
+    p_submit = sub.add_parser(
+        "submit", help="run the public tests and pack your work into submission.zip",
+        description="Run every exercise's public tests on your code (failing tests do not "
+                    "stop you submitting), check the files the grader reads (the exercise "
+                    "modules and the notebooks) and write them, and nothing else, into a zip.")
+    p_submit.add_argument("--out", metavar="PATH",
+                          help="where to write the zip (default: submission.zip in the course "
+                               "folder; an existing file is replaced)")
+    p_submit.add_argument("--no-tests", action="store_true", help="skip the public tests")
+    p_submit.add_argument("--only", metavar="IDS",
+                          help='run the public tests of these exercises only ("1.2" or '
+                               '"1.1,2.3"); the zip still holds every file')
+    p_submit.add_argument("--root", metavar="FOLDER",
+                          help="the course folder to submit (default: the one holding this "
+                               "course_lib)")
     return parser
 
 
@@ -88,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             rows = exercises.catalog()
+            if args.check:
+                from .submit import with_test_results
+
+                rows = with_test_results(rows)
             if args.json:
                 experiments = {n: _experiment_title(n) for n in EXPERIMENTS}
                 print(json.dumps({"exercises": rows, "experiments": experiments}, indent=2))
@@ -96,6 +123,18 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "check":
             return _check(args.exercise, args.verbose)
+        if args.command == "submit":
+            from .submit import SubmissionError, submit
+
+            try:
+                submit(args.root, args.out, tests=not args.no_tests, only=args.only)
+            except (SubmissionError, OSError) as err:
+                lines = str(err).splitlines() or [type(err).__name__]
+                text = lines[0] if len(lines) == 1 else "\n".join(["", *lines]).replace(
+                    "\n", "\n  ")
+                print(f"error: cannot submit: {text}", file=sys.stderr)
+                return 2
+            return 0
         if args.command == "hint":
             from . import hints
 

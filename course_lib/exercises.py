@@ -572,9 +572,10 @@ def _catalog_entry(path: Path, function: str) -> dict[str, Any] | None:
 def catalog() -> list[dict[str, Any]]:
     """Every exercise in ``course_lib``, read from the source files, sorted by id.
 
-    Each row: ``id``, ``title``, ``module``, ``function``, ``file``, ``solved`` (the body
-    is no longer the stub), ``reference`` (calls currently go to the reference) and
-    ``broken`` (None, or why the file cannot be loaded: its file, line and error).
+    Each row: ``id``, ``title``, ``module``, ``function``, ``file``, ``written`` (the body
+    is no longer the stub: it says nothing about whether it is right; ``solved`` is its older
+    name, kept for scripts that read it), ``reference`` (calls currently go to the reference)
+    and ``broken`` (None, or why the file cannot be loaded: its file, line and error).
     """
     rows = []
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
@@ -583,7 +584,8 @@ def catalog() -> list[dict[str, Any]]:
             rows.append({
                 "id": row["id"], "title": row["title"], "module": module,
                 "function": row["function"], "file": path.relative_to(REPO_ROOT).as_posix(),
-                "solved": row["stub"] is False, "broken": row["broken"],
+                "written": row["stub"] is False, "solved": row["stub"] is False,
+                "broken": row["broken"],
             })
     rows.sort(key=lambda r: _id_key(r["id"]))
     for row in rows:
@@ -604,32 +606,70 @@ def _broken_files() -> list[str]:
     return found
 
 
-_COLUMNS = ("id", "title", "function", "file", "solved", "reference")
+# "written" says what it measures: the body is no longer the stub (right or wrong). Whether it
+# is right, only the public tests say: the "passes public tests" column, shown when the rows
+# carry their results (``python -m course_lib list --check``). The "reference" column is
+# shown only in a copy that has the reference solutions.
+_COLUMNS = ("id", "title", "function", "file", "written")
+TESTS_COLUMN = "passes public tests"
+REFERENCE_COLUMN = "reference"
 
 
-def _catalog_cells(row: dict[str, Any], title_width: int) -> list[list[str]]:
+def _columns(rows: list[dict[str, Any]], reference: bool) -> tuple[str, ...]:
+    tests = (TESTS_COLUMN,) if any("passes" in r for r in rows) else ()
+    return _COLUMNS + tests + ((REFERENCE_COLUMN,) if reference else ())
+
+
+def _catalog_cells(row: dict[str, Any], title_width: int,
+                   columns: tuple[str, ...] = _COLUMNS + (REFERENCE_COLUMN,)) -> list[list[str]]:
     """The cells of one row; the title is a list of lines, wrapped between words."""
     title = textwrap.wrap(row["title"], title_width, break_long_words=False,
                           break_on_hyphens=False) or [""]
-    solved = "BROKEN" if row.get("broken") else ("yes" if row["solved"] else "no")
-    return [[row["id"]], title, [row["function"]], [row["file"]], [solved],
-            ["on" if row["reference"] else "off"]]
+    written = row.get("written", row.get("solved"))
+    cells = {"id": [row["id"]], "title": title, "function": [row["function"]],
+             "file": [row["file"]],
+             "written": ["BROKEN" if row.get("broken") else ("yes" if written else "no")],
+             TESTS_COLUMN: [_tests_cell(row)],
+             REFERENCE_COLUMN: ["on" if row.get("reference") else "off"]}
+    return [cells[name] for name in columns]
 
 
-def format_catalog(rows: list[dict[str, Any]] | None = None, *, title_width: int = 48) -> str:
+def _tests_cell(row: dict[str, Any]) -> str:
+    """"yes", or "no" with what the tests found (``public_tests``: "fails 2 of 12 public
+    tests", "not implemented yet", ...); empty when the tests did not run."""
+    passes = row.get("passes")
+    if passes is None:
+        return ""
+    if passes:
+        return "yes"
+    if row.get("broken"):
+        return "no (broken: see below)"
+    return cut(f"no ({row.get('public_tests') or 'failed'})", 60)
+
+
+def format_catalog(rows: list[dict[str, Any]] | None = None, *, title_width: int = 48,
+                   reference: bool | None = None) -> str:
     """The exercise catalog as a text table.
 
     Every column is as wide as its longest entry, so nothing is cut; a title longer than
     ``title_width`` characters wraps onto further lines, between words. Files that cannot be
-    loaded are named below the table, with the line and the error.
+    loaded are named below the table, with the line and the error. "written" says that the
+    body is no longer the stub; rows that carry their public tests' results (a ``passes``
+    key, as ``python -m course_lib list --check`` adds) get a "passes public tests" column.
+    The "reference" column shows when the reference solutions are available (``reference``
+    None: whether this copy has them), so a student copy has none.
     """
     rows = catalog() if rows is None else rows
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise TypeError("rows must be a list of catalog rows (dicts), as catalog() returns")
     if isinstance(title_width, bool) or not isinstance(title_width, int) or title_width < 10:
         raise ValueError(f"title_width must be an integer of at least 10, got {title_width!r}")
-    table = [[[name] for name in _COLUMNS]] + [_catalog_cells(r, title_width) for r in rows]
-    widths = [max(len(line) for cells in table for line in cells[k]) for k in range(len(_COLUMNS))]
+    if reference is None:
+        reference = solutions_available()
+    columns = _columns(rows, bool(reference))
+    table = [[[name] for name in columns]] + [_catalog_cells(r, title_width, columns)
+                                              for r in rows]
+    widths = [max(len(line) for cells in table for line in cells[k]) for k in range(len(columns))]
     lines = []
     for cells in table:
         for depth in range(max(len(cell) for cell in cells)):

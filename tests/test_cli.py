@@ -29,7 +29,8 @@ def test_list_json_lists_exercises_and_experiments():
     ids = [row["id"] for row in data["exercises"]]
     assert ids[:4] == ["1.1", "1.2", "1.3", "1.4"]
     for row in data["exercises"]:
-        assert set(row) >= {"id", "title", "module", "function", "file", "solved", "reference"}
+        assert set(row) >= {"id", "title", "module", "function", "file", "written", "solved",
+                            "reference"}
     assert "vickrey" in data["experiments"]
 
 
@@ -115,10 +116,55 @@ def test_list_table_shows_whole_titles_and_aligned_columns():
     done = cli("list")
     lines = done.stdout.split("\n\n")[0].splitlines()
     header = lines[0]
-    starts = {name: header.index(name) for name in ("title", "function", "file", "solved")}
+    starts = {name: header.index(name) for name in ("title", "function", "file", "written")}
+    assert " solved" not in header  # "written": the body is no longer the stub, right or not
+    assert (" reference" in header) == exercises.solutions_available()
     for row in exercises.catalog():
         line = next(ln for ln in lines if ln.startswith(row["id"] + " "))
         assert line[starts["title"]:].startswith(row["title"]), line  # whole, not cut
         assert line[starts["function"]:].startswith(row["function"] + " "), line
         assert line[starts["file"]:].startswith(row["file"] + " "), line
-        assert line[starts["solved"]:].split()[0] in {"yes", "no"}, line
+        assert line[starts["written"]:].split()[0] in {"yes", "no"}, line
+
+
+def _header(text: str) -> list[str]:
+    return re.split(r"  +", text.splitlines()[0].strip())
+
+
+def test_list_table_of_a_student_copy_has_no_reference_column(monkeypatch):
+    rows = exercises.catalog()
+    monkeypatch.setattr(exercises, "solutions_available", lambda: False)  # a student copy
+    assert _header(exercises.format_catalog(rows)) == ["id", "title", "function", "file",
+                                                       "written"]
+    monkeypatch.setattr(exercises, "solutions_available", lambda: True)  # the teacher's
+    assert _header(exercises.format_catalog(rows))[-2:] == ["written", "reference"]
+
+
+def test_list_check_shows_whether_the_public_tests_pass(monkeypatch):
+    rows = [{**row, "passes": passes, "public_tests": why} for row, (passes, why) in zip(
+        exercises.catalog()[:3], [(True, "passes public tests"),
+                                  (False, "fails 2 of 12 public tests"),
+                                  (False, "not implemented yet")], strict=True)]
+    monkeypatch.setattr(exercises, "solutions_available", lambda: False)
+    text = exercises.format_catalog(rows)
+    header = text.splitlines()[0]
+    assert _header(text) == ["id", "title", "function", "file", "written", "passes public tests"]
+    start = header.index("passes public tests")
+    assert [line[start:] for line in text.splitlines()[1:]] == [
+        "yes", "no (fails 2 of 12 public tests)", "no (not implemented yet)"]
+
+
+def test_list_check_at_the_command_line():
+    done = cli("list", "--check")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split("\n\n")[0].splitlines()
+    start = lines[0].index("passes public tests")
+    for row in exercises.catalog():
+        line = next(ln for ln in lines if ln.startswith(row["id"] + " "))
+        cell = line[start:].split("  ")[0]
+        assert cell == "yes" or cell.startswith("no"), line
+        if not row["written"]:
+            assert cell == "no (not implemented yet)", line
+    data = json.loads(cli("list", "--json", "--check").stdout)
+    assert all(isinstance(row["passes"], bool) and row["public_tests"]
+               for row in data["exercises"])

@@ -365,7 +365,7 @@ def test_format_catalog_wraps_long_titles_between_words_and_keeps_columns_aligne
     assert all(len(p) <= 30 for p in pieces)
     assert lines[1][header.index("file"):].startswith(rows[0]["file"] + " ")
     assert lines[-1][header.index("function"):].startswith("f ")
-    assert lines[-1][header.index("solved"):].startswith("no ")
+    assert lines[-1][header.index("written"):].startswith("no ")
     with pytest.raises(ValueError, match="title_width"):
         exercises.format_catalog(rows, title_width=3)
     with pytest.raises(TypeError, match="rows"):
@@ -374,8 +374,11 @@ def test_format_catalog_wraps_long_titles_between_words_and_keeps_columns_aligne
 
 def test_format_catalog_marks_a_broken_file_and_names_it():
     broken = "course_lib/m.py, line 3: SyntaxError: unmatched ')'"
-    text = exercises.format_catalog([_row(broken=broken), _row(id="7.2", broken=broken)])
+    text = exercises.format_catalog([_row(broken=broken), _row(id="7.2", broken=broken)],
+                                    reference=True)
     assert [line.split()[-2] for line in text.splitlines()[1:3]] == ["BROKEN", "BROKEN"]
+    student = exercises.format_catalog([_row(broken=broken)], reference=False)
+    assert student.splitlines()[1].split()[-1] == "BROKEN" and "reference" not in student
     assert text.endswith(f"broken:\n  {broken} (exercises 7.1, 7.2 cannot be loaded)")  # once
 
 
