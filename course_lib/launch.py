@@ -41,7 +41,7 @@ COLAB_PROVIDES = (
     "pytest", "torch", "torchvision", "gymnasium", "mlxtend",
 )
 # Not needed on Colab at all: its own front end runs the notebook; the rest are maintainers'.
-COLAB_SKIPS = ("jupyterlab", "nbclient", "nbval", "pytest-xdist", "ruff")
+COLAB_SKIPS = ("jupyterlab", "nbclient", "nbval", "pytest-xdist", "ruff", "fpdf2")
 # Where a Colab kernel needs less than requirements.txt asks for: JupyterLab 4 shows only widgets
 # of ipywidgets 8, while Colab's own front end shows those of the ipywidgets 7.7 it ships (the
 # course's widgets work with both; the Colab rehearsal runs them with 7.7).
