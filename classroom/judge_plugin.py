@@ -3,8 +3,8 @@
 No code of the submission runs in this process. At start-up the plugin routes every exercise
 call to a sandboxed worker (``classroom.dispatch``) over the worker folder named by
 ``$GRADER_WORKER_ROOT``. It records, for every collected test, the exercises it checks and its
-outcome, and rewrites ``$GRADER_RESULTS`` (JSON, in a folder the worker cannot see) after
-every test, so that a run stopped half-way keeps what ran. A test that runs longer than
+outcome, and appends it to ``$GRADER_RESULTS`` (JSON lines, in a folder the worker cannot see)
+after every test, so that a run stopped half-way keeps what ran. A test that runs longer than
 ``$GRADER_TEST_TIMEOUT`` seconds is stopped by an alarm in this process (the submission cannot
 catch it); the worker it was waiting for is killed, and the next call starts a fresh one.
 After ``TIMEOUTS_IN_A_ROW`` such tests of one exercise in a row, its other tests are not run;
@@ -40,13 +40,15 @@ _STATE: dict[str, Any] = {"dispatcher": None, "phase": None, "start": time.monot
                           "timeouts": {}}
 
 
-def _save() -> None:
+def _save(*nodeids: str) -> None:
+    """Append the entries of ``nodeids`` to ``$GRADER_RESULTS``, one JSON line each (a
+    later line of a test replaces an earlier one; ``classroom.grade.read_results`` reads
+    them). Appending keeps the cost of a report constant: rewriting every result after
+    every test made grading quadratic in the number of tests."""
     if not _OUT:
         return
-    tmp = _OUT + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(_RESULTS, f)
-    os.replace(tmp, _OUT)
+    with open(_OUT, "a", encoding="utf-8") as f:
+        f.write("".join(json.dumps({"id": n, **_RESULTS[n]}) + "\n" for n in nodeids))
 
 
 def pytest_configure(config: Any) -> None:
@@ -74,7 +76,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         _RESULTS[item.nodeid] = {"outcome": "not run", "exercises": _exercises(item),
                                  "message": ""}
-    _save()
+    _save(*(item.nodeid for item in items))
 
 
 def _timeout(signum: int, frame: Any) -> None:
@@ -104,7 +106,7 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Any:
         return None
     _RESULTS.setdefault(item.nodeid, {"exercises": _exercises(item)}).update(
         {"outcome": "not run", "message": why})
-    _save()
+    _save(item.nodeid)
     return True  # handled: the test does not run
 
 
@@ -155,4 +157,4 @@ def pytest_runtest_logreport(report: Any) -> None:
         timed_out = report.failed and TIMED_OUT in entry["message"]
         for ex in entry.get("exercises", []):
             _STATE["timeouts"][ex] = _STATE["timeouts"].get(ex, 0) + 1 if timed_out else 0
-    _save()
+        _save(report.nodeid)
