@@ -1,6 +1,7 @@
 """Build the student copy of the course, and prove that it gives nothing away.
 
     python -m classroom.release [--out dist/student] [--submission-text FILE]
+                                [--repo OWNER/NAME [--branch B]] [--assignment ID]
                                                           (or: make release)
 
 The student copy holds ``course_lib`` (every exercise a stub, as in the repository), the
@@ -16,6 +17,16 @@ the teacher's README (without its *status* column), and the text between ``<!-- 
 -->`` and ``<!-- /submission -->`` (how to hand in work) is kept, or replaced by the Markdown
 of ``--submission-text FILE``. The copy's ``make setup`` installs PyTorch's CPU-only build
 first (``TORCH_INDEX``), and falls back on PyPI's build when that index cannot be reached.
+The copy carries ``binder/`` too, so that a Binder badge on the class repository works.
+
+``--repo OWNER/NAME`` (``--branch B``, by default the branch of the teacher's
+``course_lib/launch.py``) names the class repository that will hold the copy on GitHub: the
+copy's ``launch.py`` constants are set to it, and the notebooks' badges and Colab set-up cell
+and the README's badges are written anew from that ``launch.py`` (``retarget``), so that
+learners open and clone the class repository, not the public course with its solutions;
+``check_repo`` proves that no file of the copy names the course's address any more. Without
+``--repo`` the copy points, as the teacher's notebooks do, at the public course: fit for
+self-study, not for a class.
 
 Text written for one copy only is marked in the notebooks' Markdown:
 ``<!-- teacher-copy -->`` ... ``<!-- /teacher-copy -->`` is dropped from the student copy,
@@ -45,6 +56,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from classroom.assignments import Assignment, get_assignment
 from classroom.copy_paths import check_paths
 from course_lib.exercises import _exercise_decorator, _is_stub_body
 
@@ -59,13 +71,17 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
                     "test_book.py", "browser_support.py", "test_hints.py",
                     "test_public_tests_catch_mistakes.py", "mutants.py", "mutant_runner.py",
                     "test_fail_fast.py", "test_fuzz_public_api.py", "test_similarity.py",
-                    "degenerate.py", "test_degenerate_answers.py", "test_grade_intake.py")
+                    "degenerate.py", "test_degenerate_answers.py", "test_grade_intake.py",
+                    "test_written.py", "test_lateness.py", "test_roster.py",
+                    "test_gradescope_setup.py", "test_check_exercise.py",
+                    "test_assignments.py")
 TOP_FILES = ("requirements.txt", "LICENSE")
 MARKER = ".student-release"
 README_TEMPLATE = Path(__file__).with_name("student_readme.md")
 CHAPTERS_SLOT = "<!-- chapters -->"
 SUBMISSION_SLOT = re.compile(r"<!-- submission -->\n(.*?)<!-- /submission -->\n", re.DOTALL)
 CHAPTER_COLUMNS = ("#", "notebook", "what you learn", "time")  # of the teacher's table
+BADGES_SLOT = "<!-- badges -->\n\n"  # filled with --repo only (see retarget), else dropped
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=77"]
@@ -134,7 +150,7 @@ test: $(STAMP)
 # (check_paths accepts a path under one of the plain entries without finding it).
 GITIGNORE = (".venv/", "__pycache__/", "*.egg-info/", ".pytest_cache/", ".hypothesis/",
              ".ipynb_checkpoints/", ".hint-progress.json", ".hint-progress.json.*.tmp",
-             "data/cache/", "data/MNIST/")
+             "data/cache/", "data/MNIST/", "submission.zip")
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -174,11 +190,15 @@ def student_code(source: str) -> str:
     return _COURSE_IMPORT.sub(without, source)
 
 
-def _strip_notebook(src: Path, dst: Path) -> int:
+_NOTEBOOK_LINK = re.compile(r"\[([^\]]+)\]\((?:\./)?(\d\d_\w+\.ipynb)\)")
+
+
+def _strip_notebook(src: Path, dst: Path, shipped: set[str] | None = None) -> int:
     """Copy a notebook for the student copy: Markdown and code as ``student_text`` and
     ``student_code`` say; the outputs of every code cell from the first cell that calls
     ``check(`` on cleared, and any other output that speaks of the references (an unsolved
-    message, the set-up cell's status line). Returns how many cells were cleared."""
+    message, the set-up cell's status line). A link to a notebook not ``shipped`` with the
+    copy (an assignment's) keeps its text only. Returns how many cells were cleared."""
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
@@ -186,6 +206,10 @@ def _strip_notebook(src: Path, dst: Path) -> int:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = student_text(cell.source)
+            if shipped is not None:
+                cell.source = _NOTEBOOK_LINK.sub(
+                    lambda m: m.group(0) if m.group(2) in shipped else m.group(1),
+                    cell.source)
         if cell.cell_type != "code":
             continue
         cell.source = student_code(cell.source)
@@ -198,9 +222,9 @@ def _strip_notebook(src: Path, dst: Path) -> int:
     return cleared
 
 
-def chapter_table(readme: str) -> str:
+def chapter_table(readme: str, chapters: set[int] | None = None) -> str:
     """The table of the ``## Chapters`` section of the teacher's README, with only the
-    columns ``CHAPTER_COLUMNS``."""
+    columns ``CHAPTER_COLUMNS`` and, given ``chapters``, only their rows (and chapter 0)."""
     section = re.search(r"^## Chapters\n(.*?)(?=^## |\Z)", readme, re.DOTALL | re.MULTILINE)
     rows = [line.strip() for line in (section.group(1) if section else "").splitlines()
             if line.strip().startswith("|")]
@@ -217,34 +241,72 @@ def chapter_table(readme: str) -> str:
     keep = [header.index(name) for name in CHAPTER_COLUMNS]
     table = [cells(row) for row in rows]
     table[1] = ["---"] * len(header)
+    if chapters is not None:
+        number = header.index("#")
+        table = table[:2] + [row for row in table[2:]
+                             if not row[number].isdigit() or int(row[number]) in chapters
+                             or int(row[number]) == 0]
     return "\n".join("| " + " | ".join(row[k] for k in keep) + " |" for row in table)
 
 
-def student_readme(root: Path = REPO_ROOT, submission_text: str | None = None) -> str:
+def assignment_text(assignment: Assignment) -> str:
+    """The README's paragraph on the assignment a copy was built for."""
+    lines = [f"**This copy is for assignment `{assignment.id}`: {assignment.title}.** "
+             f"Graded: exercises {', '.join(assignment.exercises)}."]
+    if assignment.due is not None:
+        lines.append(f"Due {assignment.due.strftime('%A %d %B %Y, %H:%M')} "
+                     f"(UTC{assignment.due.strftime('%z')[:3]}:"
+                     f"{assignment.due.strftime('%z')[3:]}).")
+    if assignment.late is not None:
+        lines.append(f"Late work: {assignment.late.describe()}.")
+    built_on = sorted(set(assignment.chapters) - set(assignment.exercise_chapters))
+    if built_on:
+        lines.append(f"It builds on chapter{'s' if len(built_on) > 1 else ''} "
+                     f"{', '.join(map(str, built_on))}: their notebooks are here, and their "
+                     "exercises are yours to solve (or to keep from earlier work) so that "
+                     "the later notebooks run; they are not graded again.")
+    return " ".join(lines) + "\n\n"
+
+
+def student_readme(root: Path = REPO_ROOT, submission_text: str | None = None,
+                   badges: str | None = None, assignment: Assignment | None = None) -> str:
     """The student copy's README: the template ``README_TEMPLATE`` with the chapter table of
-    the teacher's README in its chapters slot and, when given, ``submission_text`` (Markdown)
-    instead of its default text on handing in work."""
+    the teacher's README in its chapters slot, ``badges`` (Markdown, see ``retarget``) in its
+    badges slot or no slot at all, and, when given, ``submission_text`` (Markdown) instead of
+    its default text on handing in work."""
     text = README_TEMPLATE.read_text(encoding="utf-8")
-    if text.count(CHAPTERS_SLOT) != 1 or len(SUBMISSION_SLOT.findall(text)) != 1:
-        raise ValueError(f"{README_TEMPLATE.name} needs one {CHAPTERS_SLOT} line and one "
+    if (text.count(CHAPTERS_SLOT) != 1 or len(SUBMISSION_SLOT.findall(text)) != 1
+            or text.count(BADGES_SLOT) != 1):
+        raise ValueError(f"{README_TEMPLATE.name} needs one {CHAPTERS_SLOT} line, one "
+                         f"{BADGES_SLOT.strip()} line and one "
                          "<!-- submission --> ... <!-- /submission --> block")
-    table = chapter_table((Path(root) / "README.md").read_text(encoding="utf-8"))
+    table = chapter_table((Path(root) / "README.md").read_text(encoding="utf-8"),
+                          set(assignment.chapters) if assignment is not None else None)
     text = text.replace(CHAPTERS_SLOT, table)
+    text = text.replace(BADGES_SLOT, f"{badges.strip()}\n\n" if badges else "")
     if submission_text is not None:
         if not submission_text.strip():
             raise ValueError("the submission text is empty")
         submission = submission_text.strip() + "\n"
     else:
         submission = SUBMISSION_SLOT.search(text).group(1)
+    if assignment is not None:
+        submission = assignment_text(assignment) + submission
     return SUBMISSION_SLOT.sub(lambda _: submission, text)
 
 
 def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT,
-                  submission_text: str | None = None) -> Path:
+                  submission_text: str | None = None, repo: str | None = None,
+                  branch: str | None = None, assignment: Assignment | None = None) -> Path:
     """Write the student copy to ``out`` (replacing what is there) and return ``out``.
     ``submission_text`` (Markdown) tells learners how to hand in their work, in the README;
-    without it they read the template's default."""
+    without it they read the template's default. ``repo`` (``OWNER/NAME``) and ``branch``
+    name the class repository the copy's badges and Colab set-up point to (``retarget``).
+    For an ``assignment``, the copy holds the welcome notebook and the notebooks of the
+    chapters it grades or builds on, and its README says what is graded and when; every
+    exercise stays a stub (``course_lib`` is whole: learners keep their earlier work)."""
     out, root = Path(out), Path(root)
+    target = class_repository(root, repo, branch)  # ValueError before anything is written
     # Only an empty folder or an earlier release (it carries MARKER) may be replaced.
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise ValueError(f"{out} exists and is not an earlier student release; choose an "
@@ -263,17 +325,145 @@ def build_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT,
         if path.name not in MAINTAINER_TESTS:
             shutil.copy2(path, out / "tests" / path.name)
     (out / "notebooks").mkdir()
-    for path in sorted((root / "notebooks").glob("*.ipynb")):
-        _strip_notebook(path, out / "notebooks" / path.name)
+    notebooks = [path for path in sorted((root / "notebooks").glob("*.ipynb"))
+                 if assignment is None or not path.name[:2].isdigit()
+                 or int(path.name[:2]) in {0, *assignment.chapters}]
+    shipped = {path.name for path in notebooks} if assignment is not None else None
+    for path in notebooks:
+        _strip_notebook(path, out / "notebooks" / path.name, shipped)
     for name in TOP_FILES:
         if (root / name).exists():
             shutil.copy2(root / name, out / name)
-    (out / "README.md").write_text(student_readme(root, submission_text), encoding="utf-8")
+    if (root / "binder").is_dir():
+        _copy_tree(root / "binder", out / "binder")
+    badges = retarget(out, *target) if target else None
+    (out / "README.md").write_text(student_readme(root, submission_text, badges, assignment),
+                                   encoding="utf-8")
     (out / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     (out / "Makefile").write_text(MAKEFILE, encoding="utf-8")
     (out / ".gitignore").write_text("".join(f"{entry}\n" for entry in GITIGNORE),
                                     encoding="utf-8")
     return out
+
+
+# --------------------------------------------------------------------------------------
+# The class repository (--repo): where the copy's badges and Colab set-up point
+# --------------------------------------------------------------------------------------
+
+LAUNCH = Path("course_lib") / "launch.py"
+LAUNCH_CONSTANTS = ("REPO_OWNER", "REPO_NAME", "BRANCH")  # REPO_URL, COLAB_HOME follow them
+_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")  # GitHub's rules for an account
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")  # and for a repository's name
+# git check-ref-format's rules for a branch, and no quote, # or % (they would break the
+# set-up cell's strings or the badges' addresses).
+_BAD_BRANCH = re.compile(r"""[\x00-\x20\x7f~^:?*\[\\"'`#%]|\.\.|@\{|//|^[-/]|[/.]$|(^|/)\."""
+                         r"|\.lock(/|$)")
+
+
+def parse_repo(repo: str) -> tuple[str, str]:
+    """``(owner, name)`` of a GitHub repository written ``OWNER/NAME`` (ValueError unless
+    both follow GitHub's rules)."""
+    owner, slash, name = repo.partition("/") if isinstance(repo, str) else ("", "", "")
+    if not (slash and _OWNER.fullmatch(owner) and _NAME.fullmatch(name)
+            and name not in (".", "..") and not name.lower().endswith(".git")):
+        raise ValueError(f"--repo must be a GitHub repository written OWNER/NAME (OWNER: up to "
+                         f"39 letters, digits and hyphens, not starting with a hyphen; NAME: up "
+                         f"to 100 letters, digits, '.', '-' and '_', without '.git'), got {repo!r}")
+    return owner, name
+
+
+def _launch_constants(path: Path) -> dict[str, str]:
+    """The string constants ``LAUNCH_CONSTANTS`` of a ``launch.py``, read without running it."""
+    found = {}
+    for node in ast.parse(Path(path).read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant)
+                and node.targets[0].id in LAUNCH_CONSTANTS):
+            found[node.targets[0].id] = node.value.value
+    return found
+
+
+def class_repository(root: Path, repo: str | None,
+                     branch: str | None = None) -> tuple[str, str, str] | None:
+    """``(owner, name, branch)`` of the class repository ``repo`` (``OWNER/NAME``) on
+    ``branch`` (by default that of the teacher's launch.py), or None without ``repo``;
+    ValueError for a name GitHub or git would refuse."""
+    if repo is None:
+        if branch is not None:
+            raise ValueError("--branch needs --repo")
+        return None
+    owner, name = parse_repo(repo)
+    if branch is None:
+        branch = _launch_constants(Path(root) / LAUNCH)["BRANCH"]
+    if (not isinstance(branch, str) or not branch or len(branch) > 255
+            or _BAD_BRANCH.search(branch)):
+        raise ValueError(f"--branch must be a branch name git accepts (no spaces, '..', '~', "
+                         f"'^', ':', '?', '*', '[', '\\', '@{{', quotes, '#' or '%'; not starting "
+                         f"with '-' or ending with '.', '/' or '.lock'), got {branch!r}")
+    return owner, name, branch
+
+
+def _load_launch(path: Path):
+    """The module of the ``launch.py`` at ``path`` (it imports only the standard library)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_release_launch", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def retarget(out: Path, owner: str, name: str, branch: str) -> str:
+    """Point the copy at ``out`` to the class repository ``owner/name`` on ``branch``: set the
+    copy's launch.py constants, then write every notebook's badges line and Colab set-up cell
+    anew from that launch.py (as ``scripts/sync_launch_cells.py`` does from the teacher's).
+    Returns the README's badges (Markdown) for ``student_readme``."""
+    import nbformat
+
+    path = Path(out) / LAUNCH
+    text = path.read_text(encoding="utf-8")
+    for key, value in zip(LAUNCH_CONSTANTS, (owner, name, branch), strict=True):
+        line = f'{key} = "{value}"'
+        text, found = re.subn(rf'^{key} = "[^"\n]*"$', lambda _, line=line: line, text,
+                              flags=re.MULTILINE)
+        if found != 1:
+            raise ValueError(f"{LAUNCH} has {found} lines '{key} = \"...\"', expected one")
+    path.write_text(text, encoding="utf-8")
+    launch = _load_launch(path)
+    for notebook in sorted((Path(out) / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(notebook, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and launch.BADGES_PREFIX in cell.source:
+                cell.source = "\n".join(launch.badges_markdown(notebook.name)
+                                        if line.startswith(launch.BADGES_PREFIX) else line
+                                        for line in cell.source.split("\n"))
+            if cell.cell_type == "code" and cell.source.startswith(launch.SETUP_CELL_MARKER):
+                cell.source = launch.colab_setup_cell()
+        nbformat.write(nb, notebook)
+    return (f"{launch.badges_markdown('00_welcome.ipynb')}\n\nThe class repository: "
+            f"<{launch.REPO_URL}> (branch {launch.BRANCH}).")
+
+
+def check_repo(out: Path, repo: str, root: Path = REPO_ROOT) -> list[str]:
+    """Every problem with the copy at ``out`` built for the class repository ``repo``: a
+    file that still names the course's repository (that of the teacher's launch.py, under
+    ``root``), or a launch.py whose constants name another."""
+    out = Path(out)
+    owner, name = parse_repo(repo)
+    teacher = _launch_constants(Path(root) / LAUNCH)
+    course = f"{teacher['REPO_OWNER']}/{teacher['REPO_NAME']}"
+    problems = []
+    if course.lower() != f"{owner}/{name}".lower():
+        for path in sorted(out.rglob("*")):
+            if (path.is_file() and not {".git", ".venv", "__pycache__"} & set(path.parts)
+                    and course.lower().encode() in path.read_bytes().lower()):
+                problems.append(f"{path.relative_to(out)} still names the course's repository "
+                                f"{course}, not {owner}/{name}")
+    copy = _launch_constants(out / LAUNCH) if (out / LAUNCH).exists() else {}
+    if (copy.get("REPO_OWNER"), copy.get("REPO_NAME")) != (owner, name):
+        problems.append(f"{LAUNCH} names {copy.get('REPO_OWNER')}/{copy.get('REPO_NAME')}, "
+                        f"not {owner}/{name}")
+    return problems
 
 
 # --------------------------------------------------------------------------------------
@@ -448,8 +638,10 @@ def check_messages(out: Path) -> list[str]:
             for word in REFERENCE_POINTERS + TEACHER_MODE if word in text]
 
 
-def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
-    """Every problem found in the student copy at ``out`` (an empty list: it is clean)."""
+def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT,
+                  repo: str | None = None) -> list[str]:
+    """Every problem found in the student copy at ``out`` (an empty list: it is clean);
+    ``repo``: the class repository it was built for (``check_repo``)."""
     out, root = Path(out), Path(root)
     problems = []
     for forbidden in ("solutions", "tests/hidden", "classroom"):
@@ -483,7 +675,7 @@ def check_release(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> list[str]:
     if exercises == 0:
         problems.append("no exercise functions found in the release")
     return (problems + check_hints(out, root, ids) + check_text(out) + check_paths(out)
-            + check_messages(out))
+            + check_messages(out) + (check_repo(out, repo, root) if repo else []))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -494,11 +686,26 @@ def main(argv: list[str] | None = None) -> int:
                         help="Markdown telling learners how to hand in their work; it becomes "
                              "the README's 'Handing in your work' section (default: a note "
                              "that the teacher will say how)")
+    parser.add_argument("--repo", metavar="OWNER/NAME",
+                        help="the class repository on GitHub that will hold the copy: its "
+                             "badges and Colab set-up point there (default: the public course, "
+                             "for self-study)")
+    parser.add_argument("--branch", metavar="B",
+                        help="the class repository's branch (default: that of launch.py)")
+    parser.add_argument("--assignment", metavar="ID",
+                        help="an assignment of grading/assignments.toml: the copy holds the "
+                             "notebooks of its chapters and says what is graded and when")
     args = parser.parse_args(argv)
+    try:
+        class_repository(REPO_ROOT, args.repo, args.branch)
+        assignment = get_assignment(args.assignment) if args.assignment else None
+    except ValueError as error:
+        parser.error(str(error))
     submission = (None if args.submission_text is None
                   else args.submission_text.read_text(encoding="utf-8"))
-    out = build_release(args.out, submission_text=submission)
-    problems = check_release(out)
+    out = build_release(args.out, submission_text=submission, repo=args.repo,
+                        branch=args.branch, assignment=assignment)
+    problems = check_release(out, repo=args.repo)
     for problem in problems:
         print("PROBLEM:", problem)
     print(f"student copy written to {out}: " + ("clean" if not problems else

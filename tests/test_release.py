@@ -25,6 +25,8 @@ from classroom.release import (
     check_messages,
     check_paths,
     check_release,
+    check_repo,
+    class_repository,
     learner_messages,
     main,
     student_code,
@@ -52,7 +54,8 @@ def test_release_holds_what_a_learner_needs_and_nothing_else(release):
     for needed in ("README.md", "requirements.txt", "pyproject.toml", "Makefile", ".gitignore",
                    "course_lib/exercises.py", "data/mnist_classifier.pt",
                    "notebooks/01_vickrey_auction.ipynb", "tests/conftest.py",
-                   "tests/test_auctions.py", MARKER):
+                   "tests/test_auctions.py", "binder/postBuild", "binder/requirements.txt",
+                   "binder/runtime.txt", MARKER):
         assert (release / needed).exists(), needed
     for absent in ("solutions", "tests/hidden", "classroom", "tests/test_exercises.py",
                    "tests/test_grade_attacks.py", "tests/grading_attacks.py",
@@ -236,8 +239,10 @@ def test_the_student_readme_is_written_for_the_learner_of_the_copy(release):
                    "python -m course_lib list", "python -m course_lib check 1.2",
                    "python -m course_lib hint 1.2", "python -m course_lib run vickrey",
                    "COURSE_LIB_QUICK=1", "## Handing in your work",
-                   "Your teacher will tell you how to hand in your work",
-                   "What is graded are the exercise functions\nin `course_lib/`"):
+                   "Your teacher will tell you where to hand in your work",
+                   "python -m course_lib submit", "writes `submission.zip`",
+                   "What is graded: the exercise functions in `course_lib/`",
+                   "**Your answer (1.a)**"):
         assert needed in readme, needed
     for absent in ("reference solution", "use_reference", "--reference", "solutions/",
                    "<!--", "make book", "make colab", "benchmarks/", "binder/", "docs/"):
@@ -359,7 +364,7 @@ of it.
     path = bad / "notebooks/02_bucket_brigade.ipynb"
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell(
-        "The [binder set-up](../binder/postBuild) and [chapter 3](03_cloned_vickrey_society.ipynb)"
+        "The [book's set-up](../book/_config.yml) and [chapter 3](03_cloned_vickrey_society.ipynb)"
         " and `course_lib/bucket_brigade.py` and `../course_lib/auctions.py`."))
     nb.cells.append(nbformat.v4.new_code_cell(
         'print("Timings: `tests/colab_runtime.toml`")  # make the point\n'
@@ -377,7 +382,7 @@ of it.
         f"README.md line {line + 2}: `python -m course_lib.nowhere`: no such module in the copy",
         f"README.md line {line + 2}: docs/teaching.md is not in the copy",
         f"README.md line {line + 5}: scripts/walkthrough.py is not in the copy",
-        f"notebooks/02_bucket_brigade.ipynb cell {at}: ../binder/postBuild is not in the copy",
+        f"notebooks/02_bucket_brigade.ipynb cell {at}: ../book/_config.yml is not in the copy",
         f"notebooks/02_bucket_brigade.ipynb cell {at + 1} (code): tests/colab_runtime.toml is "
         "not in the copy",
         f"notebooks/02_bucket_brigade.ipynb cell {at + 1} (code): `make colab`: the copy's "
@@ -390,3 +395,124 @@ of it.
 
 def test_the_copy_names_only_what_it_holds(release):
     assert check_paths(release) == []
+
+
+# --------------------------------------------------------------------------------------
+# The class repository (--repo): the copy's badges and Colab set-up point there
+# --------------------------------------------------------------------------------------
+
+CLASS_REPO, CLASS_BRANCH = "alice/ml-class", "spring"
+CLASS_URL = "https://github.com/alice/ml-class"
+COURSE = "markets-of-agents/markets-of-agents"  # the teacher's launch.py constants
+
+
+def _teacher_files() -> dict[str, bytes]:
+    """The bytes of every teacher's file the class build reads and could have rewritten."""
+    paths = [REPO_ROOT / "course_lib/launch.py", REPO_ROOT / "README.md",
+             REPO_ROOT / "classroom/student_readme.md",
+             *(REPO_ROOT / "notebooks").glob("*.ipynb"), *(REPO_ROOT / "binder").iterdir()]
+    return {str(p.relative_to(REPO_ROOT)): p.read_bytes() for p in sorted(paths) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def class_release(tmp_path_factory):
+    """The copy for the class repository alice/ml-class (branch spring), built and checked
+    (check_repo included) by the command line, and the teacher's files before and after."""
+    out = tmp_path_factory.mktemp("class") / "student"
+    before = _teacher_files()
+    assert main(["--out", str(out), "--repo", CLASS_REPO, "--branch", CLASS_BRANCH]) == 0
+    return out, before, _teacher_files()
+
+
+def _launch_of(copy: Path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("class_launch", copy / "course_lib/launch.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_class_copy_points_to_the_class_repository(class_release):
+    copy, before, after = class_release
+    assert after == before  # the teacher's launch.py, notebooks, READMEs and binder/
+    launch = _launch_of(copy)
+    assert (launch.REPO_OWNER, launch.REPO_NAME, launch.BRANCH) == ("alice", "ml-class", "spring")
+    assert launch.REPO_URL == CLASS_URL and launch.COLAB_HOME == "/content/ml-class"
+    for path in sorted(copy.glob("notebooks/*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        assert launch.badges_markdown(path.name) in cells[0].source.split("\n"), path.name
+        setup = next(c for c in cells if c.cell_type == "code")
+        assert setup.source == launch.colab_setup_cell(), path.name
+        assert f'"{CLASS_URL}"' in setup.source and '"--branch", "spring"' in setup.source
+    readme = (copy / "README.md").read_text()
+    for link in ("https://colab.research.google.com/github/alice/ml-class/blob/spring/"
+                 "notebooks/00_welcome.ipynb",
+                 "https://mybinder.org/v2/gh/alice/ml-class/spring?urlpath=lab/tree/"
+                 "notebooks/00_welcome.ipynb", f"<{CLASS_URL}>"):
+        assert f"]({link})" in readme or link in readme, link
+    assert "<!--" not in readme
+    for name in ("postBuild", "requirements.txt", "runtime.txt"):  # Binder builds the copy
+        assert (copy / "binder" / name).read_bytes() == (REPO_ROOT / "binder" / name).read_bytes()
+    assert check_repo(copy, CLASS_REPO) == [] and check_paths(copy) == []
+
+
+def test_without_repo_the_copy_points_to_the_public_course(release):
+    readme = (release / "README.md").read_text()
+    assert COURSE not in readme and "<!--" not in readme  # no badges: self-study
+    assert (release / "course_lib/launch.py").read_bytes() == (
+        REPO_ROOT / "course_lib/launch.py").read_bytes()
+    assert COURSE in (release / "notebooks/01_vickrey_auction.ipynb").read_text()
+    assert (release / "binder/postBuild").is_file()
+
+
+@pytest.mark.parametrize("repo", [
+    "alice", "alice/", "/ml-class", "alice/ml/class", "-alice/ml-class", "al_ice/ml-class",
+    "a" * 40 + "/x", "alice/" + "x" * 101, "alice/ml class", "alice/..", "alice/ml-class.git",
+    "alice/ml-class\n", "ali ce/x", "alice/ml\"class"])
+def test_bad_repository_names_are_refused(repo, tmp_path, capsys):
+    with pytest.raises(ValueError, match="OWNER/NAME"):
+        build_release(tmp_path / "student", repo=repo)
+    assert not (tmp_path / "student").exists()
+    with pytest.raises(SystemExit):
+        main(["--out", str(tmp_path / "student"), f"--repo={repo}"])
+    assert "OWNER/NAME" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("branch", [
+    "", "spring term", "a..b", "-spring", "spring/", "spring.", "spring.lock", "a//b",
+    ".hidden", "a/.b", "x@{1}", "a~1", "a^", "a:b", "a?", "a*", "a[b", "a\\b", 'a"b', "a#b",
+    "a%b", "tab\tb"])
+def test_bad_branch_names_are_refused(branch, tmp_path):
+    with pytest.raises(ValueError, match="--branch"):
+        build_release(tmp_path / "student", repo=CLASS_REPO, branch=branch)
+    assert not (tmp_path / "student").exists()
+
+
+def test_good_names_are_accepted_and_the_branch_defaults_to_launch_py():
+    assert class_repository(REPO_ROOT, None) is None
+    assert class_repository(REPO_ROOT, "alice/ml-class") == ("alice", "ml-class", "main")
+    assert class_repository(REPO_ROOT, "A" * 39 + "/" + "x._-" * 25, "term/2025-spring_v1.2") \
+        == ("A" * 39, "x._-" * 25, "term/2025-spring_v1.2")
+    assert class_repository(REPO_ROOT, "alice-2/.github-io", "main")[1] == ".github-io"
+    with pytest.raises(ValueError, match="--branch needs --repo"):
+        class_repository(REPO_ROOT, None, "spring")
+
+
+def test_check_repo_finds_the_course_address_left_in_the_copy(class_release, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(class_release[0], bad)
+    postbuild = bad / "binder/postBuild"
+    postbuild.write_text(postbuild.read_text() + f"# from https://github.com/{COURSE}\n")
+    path = bad / "notebooks/03_cloned_vickrey_society.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        f"[The course](https://GitHub.com/{COURSE.upper()}/tree/main)"))
+    nbformat.write(nb, path)
+    problems = check_repo(bad, CLASS_REPO)
+    assert sorted(p.split(" ")[0] for p in problems) == [
+        "binder/postBuild", "notebooks/03_cloned_vickrey_society.ipynb"], problems
+    assert all(f"still names the course's repository {COURSE}" in p for p in problems)
+    # A copy built for another repository, or for none, is caught by its launch.py too.
+    assert "course_lib/launch.py names alice/ml-class, not bob/other" in check_repo(
+        class_release[0], "bob/other")
