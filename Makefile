@@ -10,9 +10,14 @@
 #   make book       the course as a static website in build/book/html (Jupyter Book)
 #   make lint       ruff on the Python sources
 #   make release    write the student copy to dist/student and check that it is clean
+#                   ([ASSIGNMENT=a1] [REPO=OWNER/NAME] [BRANCH=B])
 #   make grade      grade every submission in SUBMISSIONS=dir/ into grades/ (CSV + reports)
+#                   ([ASSIGNMENT=a1] [JOBS=2])
 #   make sandbox-setup  install bubblewrap if needed (root) and check that the sandbox starts
 #   make gradescope the Gradescope autograder zip in build/gradescope/autograder.zip
+#                   ([ASSIGNMENT=a1])
+#   make check-exercise ID=4.2  every check that exercise 4.2 is complete, one line each
+#                   (QUICK=1: without the mutant and degenerate-answer runs)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -28,7 +33,7 @@ TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHAS
 TEST_JOBS ?= 2
 
 .PHONY: setup lab test lint notebooks walkthrough colab browser-setup sandbox-setup book release \
-        grade gradescope clean
+        grade gradescope check-exercise clean
 
 setup: $(STAMP)
 
@@ -74,15 +79,27 @@ $(BOOK_STAMP): $(STAMP) requirements-book.txt
 	$(BIN)/python -m pip install --quiet -r requirements-book.txt
 	touch $@
 
+# Optional, for a graded class: ASSIGNMENT=a1 (grading/assignments.toml), REPO=OWNER/NAME and
+# BRANCH=B (the class repository the copy's badges and Colab cells point to), JOBS=N
+# (submissions graded at a time; about the number of cores).
+JOBS ?= 1
 release: $(STAMP)
-	$(BIN)/python -m classroom.release --out dist/student
+	$(BIN)/python -m classroom.release --out dist/student $(if $(REPO),--repo $(REPO)) \
+	    $(if $(BRANCH),--branch $(BRANCH)) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=dir/"; exit 2)
-	$(BIN)/python -m classroom.grade --batch $(SUBMISSIONS) --out-dir grades --hidden
+	@test -n "$(SUBMISSIONS)" || \
+	    (echo "usage: make grade SUBMISSIONS=dir/ [ASSIGNMENT=a1] [JOBS=2]"; exit 2)
+	$(BIN)/python -m classroom.grade --batch $(SUBMISSIONS) --out-dir grades --hidden \
+	    --jobs $(JOBS) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 gradescope: $(STAMP)
-	$(BIN)/python -m classroom.gradescope --out build/gradescope/autograder.zip
+	$(BIN)/python -m classroom.gradescope --out build/gradescope/autograder.zip \
+	    $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+check-exercise: $(STAMP)
+	@test -n "$(ID)" || (echo "usage: make check-exercise ID=4.2 [QUICK=1]"; exit 2)
+	$(BIN)/python scripts/check_exercise.py $(ID) $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build

@@ -5,6 +5,7 @@
                               [--budget SECONDS] [--secret TEXT] [--publish]
                               [--extra-tests DIR] [--sandbox auto|bwrap|none]
     python -m classroom.grade --batch FOLDER --out-dir grades/ [--hidden] [--publish]
+                              [--assignment ID] [--jobs N] [--no-cache] [--times CSV]
 
 SUBMISSION is a folder or a ``.zip`` holding the package (a ``course_lib`` folder of any
 name, e.g. ``course_lib (1)``; the whole tree, or only the modules with exercises), or the
@@ -54,6 +55,8 @@ from pathlib import Path
 from typing import Any
 
 from classroom import sandbox
+from classroom.assignments import Assignment
+from classroom.lateness import Lateness
 from classroom.release import MAINTAINER_TESTS
 from course_lib.exercises import catalog
 
@@ -73,12 +76,30 @@ DEFAULT_BUDGET_S = 300.0  # one submission, all its tests (an honest one: about 
 
 
 def load_points(path: Path = POINTS_FILE) -> dict[str, float]:
-    """Points per exercise id; every exercise of ``course_lib`` must have an entry."""
-    points = {str(k): float(v) for k, v in json.loads(Path(path).read_text())["points"].items()}
-    missing = sorted({row["id"] for row in catalog()} - set(points))
-    if missing:
-        raise ValueError(f"{path} has no points for exercises {missing}")
-    return points
+    """Points per exercise id as ``path`` lists them (an exercise it leaves out gets one
+    point per public test: ``exercise_points``)."""
+    raw = json.loads(Path(path).read_text())["points"]
+    known = {row["id"] for row in catalog()}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValueError(f"{path} gives points to exercises that do not exist: {unknown}")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+               for v in raw.values()):
+        raise ValueError(f"{path}: points must be numbers >= 0")
+    return {str(k): float(v) for k, v in raw.items()}
+
+
+def exercise_points(expected: dict[str, list[str]], ids: list[str] | None = None,
+                    assignment: Assignment | None = None) -> dict[str, float]:
+    """The points of each exercise graded (``ids``, the assignment's, or all): the
+    assignment's own, else ``grading/points.json``'s, else one per public test."""
+    listed = load_points()
+    ids = (list(assignment.exercises) if assignment is not None else
+           ids if ids is not None else [row["id"] for row in catalog()])
+    own = assignment.points if assignment is not None else {}
+    public = {i: sum(i in marks and "/hidden/" not in t for t, marks in expected.items())
+              for i in ids}
+    return {i: own.get(i, listed.get(i, float(public[i]))) for i in ids}
 
 
 def load_hidden_share(path: Path = POINTS_FILE) -> float:
@@ -322,6 +343,15 @@ def _module_names() -> list[str]:
     return [rel[:-3].replace("/", ".") for rel in exercise_files()]
 
 
+def pycache_dir() -> Path:
+    """The judges' bytecode cache (``PYTHONPYCACHEPREFIX``), the grading user's own: what
+    Python compiles and what pytest's assertion rewriting makes, kept between submissions."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "markets-of-agents-grader" / "pycache"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
 def hypothesis_seed(secret: str) -> int:
     """The seed of the property tests' examples under grading, drawn from the secret."""
     return int.from_bytes(hashlib.sha256(f"hypothesis\0{secret}".encode()).digest()[:8], "big")
@@ -348,7 +378,10 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
     results = scratch / "results.json"
     env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
            "COURSE_LIB_REFERENCE": "", "GRADER_RESULTS": str(results),
-           "GRADER_TEST_TIMEOUT": str(per_test), "PYTHONDONTWRITEBYTECODE": "1",
+           "GRADER_TEST_TIMEOUT": str(per_test),
+           # compiled modules and pytest's rewritten tests go to the grader's own cache, not
+           # into this checkout: compiled once, they are not rewritten for every submission
+           "PYTHONPYCACHEPREFIX": str(pycache_dir()),
            "GRADER_SANDBOX": mode, "GRADER_WORKER_LOG": str(scratch / "worker.log"),
            "GRADER_EXERCISE_MODULES": ",".join(_module_names()),
            "PYTHONPATH": str(REPO_ROOT),
@@ -358,6 +391,7 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
     secret = secret if secret is not None else os.environ.get(SECRET_VAR) or PUBLIC_SECRET
     env[SECRET_VAR] = secret  # the judge's only: the worker's environment is built anew
     env.pop("GRADER_WORKER_ROOT", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache above is the grader's
     env["GRADER_ONLY"] = ",".join(sorted(only)) if only else ""
     outside = [str(Path(f).resolve()) for f in (files or []) if Path(f).is_absolute()]
     env["GRADER_EXTRA"] = outside[0] if outside else ""  # a teacher's own tests, if any
@@ -385,9 +419,24 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
     log.join(10.0)
     sandbox.sweep_cgroups(env[sandbox.CGROUP_PREFIX_VAR])  # should the judge have died
     try:
-        return json.loads(results.read_text())
-    except (OSError, ValueError):
+        return read_results(results)
+    except OSError:
         return {}
+
+
+def read_results(path: Path) -> dict[str, dict[str, Any]]:
+    """The results a judge appended to ``path`` (``classroom.judge_plugin._save``): the last
+    entry of each test. A line cut short by a judge killed while writing is left out."""
+    results: dict[str, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                results[entry.pop("id")] = entry
+    return results
 
 
 _COLLECTED: dict[tuple[str, ...], dict[str, list[str]]] = {}
@@ -462,10 +511,24 @@ class GradeResult:
     seconds: float = 0.0
     extra: list[ExerciseScore] = field(default_factory=list)  # the teacher's private tests
     skipped: list[str] = field(default_factory=list)  # the submission's files not graded
+    assignment: str = ""  # its id, when an assignment was graded
+    lateness: str = ""  # "2 days late (-20 %)": what the late policy found
+    factor: float = 1.0  # the late policy's: the score counts this much
+
+    @property
+    def raw_score(self) -> float:
+        """The tests' points, before any late penalty."""
+        return round(sum(e.score for e in self.exercises + self.extra), 4)
 
     @property
     def score(self) -> float:
-        return round(sum(e.score for e in self.exercises + self.extra), 4)
+        """The grade: the tests' points times the late policy's factor."""
+        return round(self.raw_score * self.factor, 4)
+
+    def apply_lateness(self, lateness: Lateness | None) -> None:
+        """Record how late the submission was, and the factor its policy gives."""
+        if lateness is not None:
+            self.lateness, self.factor = lateness.text, lateness.factor
 
     @property
     def max_score(self) -> float:
@@ -545,23 +608,32 @@ def _reason(result: dict[str, Any]) -> str:
 def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
           total: float = DEFAULT_BUDGET_S, points: dict[str, float] | None = None,
           mode: str = "auto", only: set[str] | None = None,
-          secret: str | None = None, extra: Path | None = None) -> GradeResult:
-    """Grade one submission (on the tests of the exercises ``only``, or all) within ``total``
-    seconds; never raises for a broken submission (its score is then 0). ``secret`` draws the
+          secret: str | None = None, extra: Path | None = None,
+          assignment: Assignment | None = None) -> GradeResult:
+    """Grade one submission (on the tests of the exercises ``only``, of the ``assignment``,
+    or all) within ``total`` seconds; never raises for a broken submission (its score is
+    then 0). ``points``: per exercise (default ``exercise_points``). ``secret`` draws the
     hidden tests' cases (None: ``$COURSE_LIB_GRADING_SECRET``, else a public default).
     ``extra``: a folder of the teacher's own tests, with their points (``points.json``),
     graded beside the course's. Raises ``sandbox.SandboxUnavailable`` where the sandbox
     cannot run (see ``mode``)."""
     start = time.perf_counter()
     mode = sandbox.resolve_mode(mode)
-    points = points if points is not None else load_points()
-    hidden_share = load_hidden_share()
-    expected = expected_tests(hidden)
-    files = None
+    if assignment is not None:
+        if only is not None:
+            raise ValueError("give an assignment or the exercises to grade, not both")
+        only = set(assignment.exercises)
     if only is not None:
-        unknown = set(only) - set(points)
+        unknown = set(only) - {row["id"] for row in catalog()}
         if unknown:
             raise ValueError(f"unknown exercises {sorted(unknown)}")
+    hidden_share = load_hidden_share()
+    expected = expected_tests(hidden)
+    if points is None:
+        points = exercise_points(expected, sorted(only) if only is not None else None,
+                                 assignment)
+    files = None
+    if only is not None:
         points = {i: p for i, p in points.items() if i in only}
         expected = {t: ids for t, ids in expected.items() if set(ids) & set(only)}
         files = sorted({t.split("::")[0] for t in expected})
@@ -572,12 +644,14 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
         extra_expected = {t: ids for t, ids in extra_tests(extra).items()
                           if set(ids) & set(extra_points)}
         files = (test_files(hidden) if files is None else files) + [str(Path(extra).resolve())]
+    tag = assignment.id if assignment is not None else ""
     try:
         modules = read_submission(Path(submission))
     except SubmissionRejected as err:
         return GradeResult(str(submission), score_results({}, expected, points, hidden_share),
                            [], error=str(err), seconds=round(time.perf_counter() - start, 1),
-                           extra=score_extra({}, extra_expected, extra_points))
+                           extra=score_extra({}, extra_expected, extra_points),
+                           assignment=tag)
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         scratch = Path(tmp)
         os.chmod(scratch, 0o711 if mode == "uid" else 0o700)  # uid: the worker may pass
@@ -598,7 +672,7 @@ def grade(submission: Path, hidden: bool = False, per_test: float = 60.0,
     return GradeResult(str(submission), score_results(results, expected, points, hidden_share),
                        taken, error, round(time.perf_counter() - start, 1),
                        score_extra(results, extra_expected, extra_points),
-                       list(getattr(modules, "skipped", [])))
+                       list(getattr(modules, "skipped", [])), tag)
 
 
 NOT_IMPLEMENTED = "not implemented yet"
@@ -656,7 +730,12 @@ def to_gradescope(result: GradeResult) -> dict[str, Any]:
                       "max_score": e.max_score,
                       "output": f"{e.passed['hidden']} of {e.total['hidden']} passed",
                       "visibility": "after_published"})
-    return {"score": result.score, "output": result.error or "graded", "tests": tests}
+    output = result.error or "graded"
+    if result.lateness:
+        output += f"\nSubmitted: {result.lateness}" + (
+            f" (the tests earned {result.raw_score:g}; the late policy counts "
+            f"{result.factor:.0%} of that)" if result.factor != 1 else "")
+    return {"score": result.score, "output": output, "tests": tests}
 
 
 def to_markdown(result: GradeResult, publish: bool = True) -> str:
@@ -668,6 +747,12 @@ def to_markdown(result: GradeResult, publish: bool = True) -> str:
     else:
         lines = ["# Public tests", "", "Your grade, with the hidden tests, appears when your "
                  "teacher publishes it.", ""]
+    if result.assignment:
+        lines += [f"Assignment {result.assignment}.", ""]
+    if result.lateness:
+        penalty = (f" The tests earned {result.raw_score:g}; the late policy counts "
+                   f"{result.factor:.0%} of that." if publish and result.factor != 1 else "")
+        lines += [f"**Submitted:** {result.lateness}.{penalty}", ""]
     if result.error:
         lines += [f"**Problem:** {result.error}", ""]
     if result.skipped:
@@ -705,12 +790,15 @@ def to_json(result: GradeResult, publish: bool = True) -> dict[str, Any]:
     """The report as data; unpublished, as ``to_markdown``: public results only."""
     if publish:
         return {"submission": result.submission, "score": result.score,
-                "max_score": result.max_score, "error": result.error,
+                "max_score": result.max_score, "raw_score": result.raw_score,
+                "assignment": result.assignment, "lateness": result.lateness,
+                "factor": result.factor, "error": result.error,
                 "seconds": result.seconds, "modules": result.modules,
                 "skipped": result.skipped,
                 "exercises": [e.__dict__ for e in result.exercises],
                 "extra": [e.__dict__ for e in result.extra]}
     return {"submission": result.submission, "error": result.error,
+            "assignment": result.assignment, "lateness": result.lateness,
             "modules": result.modules, "skipped": result.skipped,
             "exercises": [{"id": e.id, "title": e.title, "max_score": e.max_score,
                            "public_passed": e.passed["public"],
@@ -791,32 +879,145 @@ def batch_entries(folder: Path) -> Batch:
     return batch
 
 
+def course_digest(hidden: bool, extra: Path | None = None) -> str:
+    """A hash of everything a grade depends on besides the submission: the course's package,
+    references, tests, points and assignments, the grader itself and the teacher's extra
+    tests. A cached grade (``GradeCache``) is reused only while this is unchanged."""
+    digest = hashlib.sha256()
+    folders = [REPO_ROOT / name for name in ("course_lib", "classroom", "solutions", "grading")]
+    folders += [REPO_ROOT / "tests" / "hidden"] if hidden else []
+    paths = [p for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()
+             and "__pycache__" not in p.parts and p.name != "secret"]
+    paths += [REPO_ROOT / f for f in test_files(False)]
+    if extra is not None:
+        paths += sorted(p for p in Path(extra).rglob("*") if p.is_file())
+    for path in paths:
+        digest.update(f"{path}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class GradeCache:
+    """Grades kept in ``folder`` by the hash of the submission's exercise modules and of the
+    grading set-up (``course_digest``, the options, the secret): a batch graded again skips
+    every submission that did not change."""
+
+    def __init__(self, folder: Path, setup: dict[str, Any]) -> None:
+        self.folder = Path(folder)
+        self.setup = json.dumps(setup, sort_keys=True)
+
+    def key(self, modules: dict[str, bytes]) -> str:
+        digest = hashlib.sha256(self.setup.encode())
+        for rel in sorted(modules):
+            digest.update(f"\0{rel}\0{len(modules[rel])}\0".encode())
+            digest.update(modules[rel])
+        return digest.hexdigest()
+
+    def get(self, key: str) -> GradeResult | None:
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text())
+            data["exercises"] = [ExerciseScore(**e) for e in data["exercises"]]
+            data["extra"] = [ExerciseScore(**e) for e in data["extra"]]
+            return GradeResult(**data)
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, key: str, result: GradeResult) -> None:
+        """Keep ``result``, unless it may depend on more than the submission: a problem of
+        the grader, or a test stopped by the clock (a busy machine): graded again."""
+        timed = any("ran longer than" in f or "not run:" in f
+                    for e in result.exercises for f in e.failures)
+        if result.error or timed or not result.exercises:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = {k: v for k, v in result.__dict__.items() if k not in ("lateness", "factor")}
+        data["exercises"] = [e.__dict__ for e in result.exercises]
+        data["extra"] = [e.__dict__ for e in result.extra]
+        tmp = self.folder / f"{key}.json.tmp"
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self.folder / f"{key}.json")
+
+
 def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: float = 60.0,
                  total: float = DEFAULT_BUDGET_S, mode: str = "auto",
                  only: set[str] | None = None, publish: bool = False,
-                 secret: str | None = None, extra: Path | None = None) -> Path:
+                 secret: str | None = None, extra: Path | None = None,
+                 assignment: Assignment | None = None, jobs: int = 1,
+                 times: dict[str, Any] | None = None, cache: bool = True) -> Path:
     """Grade every submission of ``folder`` (a sub-folder, a .zip, or the files a learning
-    platform saved one by one, grouped by student id); write each student's report
-    (``<name>.md``, ``<name>.json``: public results only unless ``publish``) as soon as it is
-    graded, and for the teacher ``grades.csv`` (every score, and the platform's late mark),
-    ``summary.txt`` (every entry that was not graded, and each student's files that were
-    not) and ``similarity.csv`` (pairs of submissions, or a submission and a reference,
-    whose exercise bodies look copied)."""
+    platform saved one by one, grouped by student id), ``jobs`` at a time; write each
+    student's report (``<name>.md``, ``<name>.json``: public results only unless
+    ``publish``) as soon as it is graded, their written answers (``written/<name>.html``
+    and ``.pdf``) where the submission holds notebooks, and for the teacher ``grades.csv``
+    (every score, the platform's late mark, the lateness the ``assignment``'s policy found
+    from the submission ``times``), ``summary.txt`` (every entry that was not graded, and
+    each student's files that were not) and ``similarity.csv`` (pairs of submissions, or a
+    submission and a reference, whose exercise bodies look copied). With ``cache``, a
+    submission whose exercise modules are unchanged since an earlier run with the same
+    set-up (``out_dir/.cache``) keeps its grade without being graded again."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from classroom import lateness as late_rules
+    from classroom import written
+
     folder, out_dir = Path(folder), Path(out_dir)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1, got {jobs!r}")
     mode = sandbox.resolve_mode(mode)  # refuse before anything is written
     batch = batch_entries(folder)
     out_dir.mkdir(parents=True, exist_ok=True)
-    points = load_points()
-    ids = [i for i in points if only is None or i in only]
-    csv_path = out_dir / "grades.csv"
+    if assignment is not None:
+        only = set(assignment.exercises)
+    expected = expected_tests(hidden)  # collected once, for every submission
+    points = exercise_points(expected, sorted(only) if only is not None else None,
+                             assignment)
+    ids = list(points)
+    store = GradeCache(out_dir / ".cache", {
+        "course": course_digest(hidden, extra), "hidden": hidden, "per_test": per_test,
+        "total": total, "mode": mode, "points": points,
+        "assignment": assignment.id if assignment is not None else None,
+        "secret": hashlib.sha256((secret if secret is not None else os.environ.get(
+            SECRET_VAR) or PUBLIC_SECRET).encode()).hexdigest()}) if cache else None
+    answers = written.course_answer_ids()
+    if assignment is not None:
+        answers = [(nb, i) for nb, i in answers
+                   if int(i.split(".")[0]) in assignment.exercise_chapters]
+    rows: dict[str, list[Any]] = {}
     bodies: dict[str, dict[str, bytes]] = {}
-    summary = [f"{len(batch.names())} submissions graded"] + [
-        f"not graded: {line}" for line in batch.skipped]
-    with open(csv_path, "w", newline="") as f, \
-            tempfile.TemporaryDirectory(prefix="uploads-") as uploads:
-        writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", *ids,
-                         *(["extra tests"] if extra is not None else []), "late", "problem"])
+    notes: dict[str, list[str]] = {}
+    header = ["student", "score", "max_score", *ids,
+              *(["extra tests"] if extra is not None else []), "late", "lateness", "problem"]
+
+    def save_csv() -> None:
+        tmp = out_dir / "grades.csv.tmp"
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(rows[name] for name in sorted(rows))
+        os.replace(tmp, out_dir / "grades.csv")
+
+    def run(name: str, entry: Path) -> tuple[GradeResult, bool]:
+        try:
+            modules = read_submission(entry)
+        except SubmissionRejected:
+            modules = None
+        if modules is not None:
+            bodies[name] = modules
+        key = store.key(modules) if store is not None and modules is not None else None
+        cached = store.get(key) if key is not None else None
+        if cached is not None:
+            return cached, True
+        try:
+            result = grade(entry, hidden, per_test, total, points, mode,
+                           None if assignment is not None else only, secret, extra, assignment)
+        except Exception as err:  # noqa: BLE001 - one student must not sink the others
+            result = GradeResult(str(entry), [], [], error=f"grader error: {err!r}")
+        if key is not None:
+            store.put(key, result)
+        return result, False
+
+    with tempfile.TemporaryDirectory(prefix="uploads-") as uploads:
+        entries = {}
         for name in batch.names():
             entry = batch.entries.get(name)
             if entry is None:  # a platform's single files: a folder of them, by their names
@@ -824,29 +1025,42 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
                 entry.mkdir()
                 for path, original in batch.uploads[name]:
                     shutil.copyfile(path, entry / original)
-            try:
-                result = grade(entry, hidden, per_test, total, points, mode, only, secret,
-                               extra)
-            except Exception as err:  # noqa: BLE001 - one student must not sink the others
-                result = GradeResult(str(entry), [], [], error=f"grader error: {err!r}")
-            (out_dir / f"{name}.md").write_text(to_markdown(result, publish))
-            (out_dir / f"{name}.json").write_text(json.dumps(to_json(result, publish),
-                                                             indent=2))
-            by_id = {e.id: e.score for e in result.exercises}
-            writer.writerow([name, result.score, result.max_score,
-                             *[by_id.get(i, 0) for i in ids],
-                             *([round(sum(e.score for e in result.extra), 4)]
-                               if extra is not None else []),
-                             "late" if name in batch.late else "", result.error[:200]])
-            f.flush()
-            summary += [f"{name}: not graded: {path}" for path in result.skipped]
-            try:
-                bodies[name] = read_submission(entry)
-            except SubmissionRejected:
-                pass
+            entries[name] = entry
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            running = {pool.submit(run, name, entry): name for name, entry in entries.items()}
+            for done in as_completed(running):
+                name = running[done]
+                result, cached = done.result()
+                if assignment is not None and assignment.due is not None:
+                    result.apply_lateness(late_rules.assess(
+                        assignment.late or late_rules.LatePolicy(), assignment.due,
+                        (times or {}).get(name)))
+                (out_dir / f"{name}.md").write_text(to_markdown(result, publish))
+                (out_dir / f"{name}.json").write_text(json.dumps(to_json(result, publish),
+                                                                 indent=2))
+                try:
+                    written.write_written(name, entries[name], out_dir / "written", answers)
+                except Exception as err:  # noqa: BLE001 - the tests' grade stands
+                    notes.setdefault(name, []).append(f"written answers not collected: {err}")
+                by_id = {e.id: e.score for e in result.exercises}
+                rows[name] = [name, result.score, result.max_score,
+                              *[by_id.get(i, 0) for i in ids],
+                              *([round(sum(e.score for e in result.extra), 4)]
+                                if extra is not None else []),
+                              "late" if name in batch.late else "", result.lateness,
+                              result.error[:200]]
+                save_csv()
+                notes.setdefault(name, []).extend(
+                    [f"not graded: {path}" for path in result.skipped]
+                    + (["unchanged since it was last graded: grade kept"] if cached else []))
+    summary = [f"{len(batch.names())} submissions graded"
+               + (f" for assignment {assignment.describe()}" if assignment else "")]
+    summary += [f"not graded: {line}" for line in batch.skipped]
+    summary += [f"{name}: {line}" for name in sorted(notes) for line in notes[name]]
     (out_dir / "summary.txt").write_text("\n".join(summary) + "\n")
+    save_csv()
     write_similarity(bodies, out_dir / "similarity.csv")
-    return csv_path
+    return out_dir / "grades.csv"
 
 
 def write_similarity(bodies: dict[str, dict[str, bytes]], path: Path) -> Path:
@@ -857,11 +1071,31 @@ def write_similarity(bodies: dict[str, dict[str, bytes]], path: Path) -> Path:
     return similarity.write_similarity_csv(pairs, path)
 
 
+def _lateness_of_one(assignment: Assignment | None, metadata: Path | None) -> Any:
+    """The lateness of a single submission from Gradescope's ``submission_metadata.json``,
+    under the assignment's policy (its due date, else Gradescope's)."""
+    from classroom import lateness as late_rules
+
+    if metadata is None or not Path(metadata).exists():
+        return None
+    submitted, due = late_rules.gradescope_metadata(metadata)
+    if assignment is not None and assignment.due is not None:
+        # Gradescope's date counts where it is later: an extension given there
+        due = assignment.due if due is None else max(due, assignment.due)
+    if due is None:
+        return None
+    policy = (assignment.late if assignment is not None else None) or late_rules.LatePolicy()
+    return late_rules.assess(policy, due, submitted)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m classroom.grade",
                                      description="Grade course_lib submissions.")
     parser.add_argument("submission", nargs="?", type=Path)
     parser.add_argument("--hidden", action="store_true", help="run the hidden tests too")
+    parser.add_argument("--assignment", metavar="ID",
+                        help="grade this assignment of grading/assignments.toml: its "
+                             "exercises, points, due date and late policy")
     parser.add_argument("--out", type=Path, help="write the report here")
     parser.add_argument("--format", choices=("gradescope", "json", "markdown"),
                         default="markdown")
@@ -870,6 +1104,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds per submission, all its tests together")
     parser.add_argument("--batch", type=Path, help="grade every submission in this folder")
     parser.add_argument("--out-dir", type=Path, default=Path("grades"))
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="--batch: grade N submissions at a time (about one per core)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="--batch: grade every submission again, even those unchanged "
+                             "since the last run (kept in OUT_DIR/.cache)")
+    parser.add_argument("--times", type=Path, metavar="CSV",
+                        help="--batch: when each student submitted (columns student, "
+                             "submitted_at), for the assignment's late policy")
+    parser.add_argument("--submission-metadata", type=Path, metavar="JSON",
+                        help="one submission: Gradescope's submission_metadata.json (its "
+                             "time, and the due date if the assignment has none)")
     parser.add_argument("--publish", action="store_true",
                         help="students' reports show the hidden results and the total "
                              "(without it they show the public tests only)")
@@ -890,15 +1135,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: no grading secret (--secret or ${SECRET_VAR}): the hidden tests draw "
               "the public default cases, which anyone can reproduce.", file=sys.stderr)
     try:
+        from classroom.assignments import get_assignment
+        from classroom.lateness import times_from_csv
+
+        assignment = get_assignment(args.assignment) if args.assignment else None
         if args.batch is not None:
+            times = times_from_csv(args.times) if args.times is not None else None
             print(grade_folder(args.batch, args.out_dir, args.hidden, args.timeout,
                                args.budget, mode=args.sandbox, publish=args.publish,
-                               secret=args.secret, extra=args.extra_tests))
+                               secret=args.secret, extra=args.extra_tests,
+                               assignment=assignment, jobs=args.jobs, times=times,
+                               cache=not args.no_cache))
             return 0
         if args.submission is None:
             parser.error("give a SUBMISSION or --batch FOLDER")
         result = grade(args.submission, args.hidden, args.timeout, args.budget,
-                       mode=args.sandbox, secret=args.secret, extra=args.extra_tests)
+                       mode=args.sandbox, secret=args.secret, extra=args.extra_tests,
+                       assignment=assignment)
+        result.apply_lateness(_lateness_of_one(assignment, args.submission_metadata))
     except sandbox.SandboxUnavailable as err:
         print(f"error: {err}", file=sys.stderr)
         return 3

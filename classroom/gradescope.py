@@ -1,9 +1,9 @@
 """The Gradescope autograder bundle (``make gradescope``).
 
-    python -m classroom.gradescope [--out build/gradescope/autograder.zip]
+    python -m classroom.gradescope [--out build/gradescope/autograder.zip] [--assignment ID]
 
 The zip holds what Gradescope asks for at its top level, ``setup.sh`` (run once when the image
-is built: Python, bubblewrap and the course's requirements into ``/autograder/venv``) and
+is built: a Python >= 3.11 found or installed, bubblewrap, the requirements) and
 ``run_autograder`` (run for each submission), beside the course as the grader needs it:
 ``course_lib``, ``classroom``, ``solutions`` (the references stand in for the exercises a
 test does not check: one mistake costs one exercise), the public and hidden tests, the data,
@@ -12,7 +12,9 @@ are drawn from (``grading/secret``). It has none of the maintainers' tests. Ever
 is for root only once ``run_autograder`` starts: the submission's code never sees it.
 
 ``run_autograder`` grades ``/autograder/submission`` (a ``course_lib`` folder, a zip, or the
-exercise modules uploaded one by one) with the hidden tests into
+exercise modules uploaded one by one; with ``--assignment``, that assignment's exercises, its
+points and its late policy applied to the time in Gradescope's ``submission_metadata.json``)
+with the hidden tests into
 ``/autograder/results/results.json``; it uses the bubblewrap sandbox where it starts, and the
 ``uid`` sandbox otherwise (Gradescope's containers run as root but may refuse namespaces),
 after making the course and the results readable by root only. ``AUTOGRADER_ROOT`` and
@@ -33,22 +35,14 @@ from classroom.release import MAINTAINER_TESTS
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "build" / "gradescope" / "autograder.zip"
 PROJECT_FILES = ("pyproject.toml", "requirements.txt", "README.md", "LICENSE",
-                 "grading/points.json")
+                 "grading/points.json", "grading/assignments.toml")
 FOLDERS = ("course_lib", "classroom", "data", "solutions")
 SECRET_FILE = "grading/secret"
+ASSIGNMENT_FILE = "grading/assignment"  # the id of the assignment the bundle grades
 
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder's image.
-set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip bubblewrap > /dev/null
-python3 -m venv /autograder/venv
-/autograder/venv/bin/python -m pip install --quiet --upgrade pip
-# The CPU build of torch: Gradescope's machines have no GPU.
-/autograder/venv/bin/python -m pip install --quiet \\
-    --extra-index-url https://download.pytorch.org/whl/cpu -r /autograder/source/requirements.txt
-"""
+# setup.sh finds or installs a Python the requirements support (Ubuntu 22.04's python3 is
+# 3.10), then bubblewrap and the requirements: see the script's own comments.
+SETUP_SH = Path(__file__).with_name("gradescope_setup.sh").read_text(encoding="utf-8")
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for each submission, as root: /autograder/submission in,
@@ -72,7 +66,16 @@ if "$PYTHON" -c 'from classroom.sandbox import bwrap_works; raise SystemExit(boo
 then MODE=bwrap
 else MODE=uid
 fi
-if ! "$PYTHON" -m classroom.grade "$ROOT/submission" --hidden --sandbox "$MODE" \\
+ARGS=()
+# A bundle for one assignment grades its exercises, with its points and late policy.
+if [ -f grading/assignment ]; then
+    ARGS+=(--assignment "$(cat grading/assignment)")
+fi
+# When the student submitted (and Gradescope's due date, with any extension it gave).
+if [ -f "$ROOT/submission_metadata.json" ]; then
+    ARGS+=(--submission-metadata "$ROOT/submission_metadata.json")
+fi
+if ! "$PYTHON" -m classroom.grade "$ROOT/submission" --hidden --sandbox "$MODE" "${ARGS[@]}" \\
         --format gradescope --out "$RESULTS/results.json" > "$RESULTS/grader.log" 2>&1; then
     MESSAGE="The autograder itself failed (not your code): ask your teacher."
     printf '{"score": 0, "output": "%s", "visibility": "visible"}\\n' "$MESSAGE" \\
@@ -108,8 +111,13 @@ def _script(archive: zipfile.ZipFile, name: str, text: str) -> None:
 
 
 def build_bundle(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT,
-                 secret: str | None = None) -> Path:
-    """The bundle; ``secret`` (without it: the public default cases) goes into it."""
+                 secret: str | None = None, assignment: str | None = None) -> Path:
+    """The bundle; ``secret`` (without it: the public default cases) goes into it, and the
+    id of the ``assignment`` it grades (without it: every exercise)."""
+    if assignment is not None:
+        from classroom.assignments import get_assignment
+
+        get_assignment(assignment, Path(root) / "grading" / "assignments.toml")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -117,6 +125,8 @@ def build_bundle(out: Path = DEFAULT_OUT, root: Path = REPO_ROOT,
         _script(archive, "run_autograder", RUN_AUTOGRADER)
         for name, path in bundle_files(root).items():
             archive.write(path, name)
+        if assignment is not None:
+            archive.writestr(ASSIGNMENT_FILE, assignment + "\n")
         if secret:
             info = zipfile.ZipInfo(SECRET_FILE)
             info.external_attr = (stat.S_IFREG | 0o600) << 16
@@ -132,11 +142,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="the grading secret the hidden cases are drawn from (default: "
                              "$COURSE_LIB_GRADING_SECRET; without one, the public default "
                              "cases, which anyone can reproduce)")
+    parser.add_argument("--assignment", metavar="ID",
+                        help="grade only this assignment of grading/assignments.toml (its "
+                             "exercises, points, due date and late policy)")
     args = parser.parse_args(argv)
     if not args.secret:
         print("note: no grading secret: the hidden tests will draw the public default cases",
               file=sys.stderr)
-    out = build_bundle(args.out, secret=args.secret)
+    try:
+        out = build_bundle(args.out, secret=args.secret, assignment=args.assignment)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"gradescope: {out} ({out.stat().st_size / 2**20:.1f} MB)")
     return 0
 

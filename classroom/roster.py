@@ -265,6 +265,10 @@ def export(grades_csv: Path, roster_csv: Path, platform: str, out: Path,
         header, roster, possible = read_moodle(roster_csv)
         target = MOODLE_GRADE
     grades = read_grades(grades_csv)
+    if due is not None and any(g.get("lateness") for g in grades):
+        raise ValueError(f"{grades_csv} was graded with an assignment's late policy already "
+                         "(its lateness column): its scores count it; leave out the due "
+                         "time and the policy here")
     report = ExportReport(out=out, final_csv=final_csv or grades_csv.parent / "final.csv")
 
     claims: dict[str, list[str]] = {}  # roster key -> grades.csv students
@@ -316,7 +320,10 @@ def export(grades_csv: Path, roster_csv: Path, platform: str, out: Path,
             why = ""
             told = lateness is not None and (
                 lateness.days_late > 0 or (lateness.submitted is None and g.get("late")))
-            feedback = "; ".join(t for t in (problem, lateness.text if told else "") if t)
+            graded_late = g.get("lateness", "")  # the grader's policy, already in the score
+            feedback = "; ".join(t for t in (problem, lateness.text if told else "",
+                                             graded_late if "late (" in graded_late else "")
+                                 if t)
             if exported is None:
                 report.ambiguous.append(f"{student}: no score in grades.csv "
                                         f"({g['score']!r})")

@@ -160,3 +160,48 @@ def test_two_entries_of_one_student_are_an_error_naming_both(tmp_path):
         (tmp_path / "b2" / name).write_text("")
     with pytest.raises(ValueError, match="ada_1 uploaded auctions.py twice"):
         batch_entries(tmp_path / "b2")
+
+
+# --------------------------------------------------------------------------------------
+# What the grader keeps between runs: the judge's results and the cache of grades
+# --------------------------------------------------------------------------------------
+
+
+def test_results_appended_by_a_judge_keep_the_last_entry_of_each_test(tmp_path):
+    from classroom.grade import read_results
+
+    path = tmp_path / "results.json"
+    path.write_text('{"id": "t::a", "outcome": "not run"}\n'
+                    '{"id": "t::b", "outcome": "not run"}\n'
+                    '{"id": "t::a", "outcome": "passed"}\n'
+                    '["not", "an", "entry"]\n'
+                    '{"id": "t::b", "outcome": "fai')  # a judge killed while writing
+    assert read_results(path) == {"t::a": {"outcome": "passed"},
+                                  "t::b": {"outcome": "not run"}}
+
+
+def test_the_cache_keeps_only_grades_that_depend_on_the_submission_alone(tmp_path):
+    from classroom.grade import ExerciseScore, GradeCache, GradeResult
+
+    def result(failures=(), error=""):
+        score = ExerciseScore("1.1", "First price", 0.5, 1.0, {"public": 1, "hidden": 0},
+                              {"public": 2, "hidden": 0}, list(failures))
+        return GradeResult("s", [score], ["course_lib/auctions.py"], error=error)
+
+    cache = GradeCache(tmp_path, {"course": "abc", "hidden": True})
+    modules = {"course_lib/auctions.py": b"x = 1\n"}
+    key = cache.key(modules)
+    assert key == GradeCache(tmp_path, {"hidden": True, "course": "abc"}).key(dict(modules))
+    assert key != cache.key({"course_lib/auctions.py": b"x = 2\n"})
+    assert key != GradeCache(tmp_path, {"course": "abd", "hidden": True}).key(modules)
+    for unsure in (result(["test_a: failed: the test ran longer than 60 s"]),
+                   result(["test_b: not run: 2 tests of exercise 1.1 in a row ran out"]),
+                   result(error="the tests could not run (a problem of the grader)")):
+        cache.put(key, unsure)
+        assert cache.get(key) is None
+    kept = result(["test_c: failed: expected 0.3, got 0.2"])
+    kept.lateness, kept.factor = "2 days late (-20 %)", 0.8
+    cache.put(key, kept)
+    again = cache.get(key)
+    assert again.exercises == kept.exercises and again.raw_score == 0.5
+    assert (again.lateness, again.factor) == ("", 1.0)  # lateness is applied anew each run

@@ -222,3 +222,18 @@ def test_cli(canvas, tmp_path, capsys):
     code = main(["--grades", str(grades), "--roster", str(roster), "--platform", "canvas",
                  "--column", COLUMN, "--out", str(out), "--due", "2027-02-01T23:59:00"])
     assert code == 2 and "no UTC offset" in capsys.readouterr().err
+
+
+def test_grades_of_an_assignment_carry_their_lateness_once(canvas):
+    """grades.csv of ``classroom.grade --assignment`` counts the late policy in its scores
+    (a lateness column): the export takes the scores as they are, says why in the feedback,
+    and refuses to apply a policy a second time."""
+    grades, roster, out = canvas
+    write(grades, "student,score,max_score,1.1,late,lateness,problem\n"
+                  "lovelaceada_4242,8,10,10,,2 days late (-20 %),\n"
+                  "ghopper,10,10,10,,on time,\n")
+    export(grades, roster, "canvas", out, column=COLUMN)
+    scores = {r["ID"]: r[COLUMN] for r in read(out)}
+    assert (scores["4242"], scores["5150"]) == ("8", "10")
+    with pytest.raises(ValueError, match="late policy already"):
+        export(grades, roster, "canvas", out, column=COLUMN, due=DUE)
