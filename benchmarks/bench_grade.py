@@ -1,58 +1,96 @@
-"""How long the autograder takes for one complete, correct submission (public and hidden
-tests) against the 60-second budget, and for a batch of submissions against 30 minutes for
-30, in one run. Grading runs in the bubblewrap sandbox (``make sandbox-setup``).
+"""How long the autograder takes for a class: seconds per complete, correct submission
+(public and hidden tests) graded one at a time and ``--jobs`` at a time, and the projection to
+a class of 200 against the target of 30 minutes, side by side in one run. Grading runs in the
+bubblewrap sandbox (``make sandbox-setup``).
 
-Usage: python benchmarks/bench_grade.py [--batch N]     (needs the repository copy: solutions/)
+Usage: python benchmarks/bench_grade.py [--batch N] [--jobs J] [--baseline REV]
+                                        (needs the repository copy: solutions/)
 
-``--batch N`` (default 4) grades N copies of the submission with ``grade_folder`` and prints
-the measured time per submission and its projection to 30 submissions (30 × that time: each
-submission is graded alone, one after the other).
+``--batch N`` (default 4) grades N copies of the submission with ``grade_folder`` (no cache:
+every one is graded) serially and then J at a time. ``--baseline REV`` also grades the same
+batch with the grader of git revision REV (exported to a temporary folder), serially, as it
+was: the speed-up is measured, not remembered.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
 
 from grading_fixtures import make_submission  # noqa: E402
 
-from classroom.grade import expected_tests, grade, grade_folder  # noqa: E402
+from classroom.grade import expected_tests, grade_folder  # noqa: E402
 
-BUDGET_S = 60.0
-BATCH_BUDGET_S = 30 * 60.0
+CLASS = 200
+TARGET_S = 30 * 60.0
+
+# Runs in an exported old revision: its own grade_folder, serial (its signature then).
+_BASELINE = """
+import sys, time
+from pathlib import Path
+from classroom.grade import expected_tests, grade_folder
+expected_tests(hidden=True)
+start = time.perf_counter()
+grade_folder(Path(sys.argv[1]), Path(sys.argv[2]), hidden=True)
+print(time.perf_counter() - start)
+"""
+
+
+def baseline_seconds(rev: str, batch: Path, out: Path) -> float:
+    """Seconds the grader of ``rev`` takes for ``batch``, run from an export of ``rev``."""
+    with tempfile.TemporaryDirectory(prefix="grader-baseline-") as tmp:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        env = {**os.environ, "PYTHONPATH": tmp}
+        done = subprocess.run([sys.executable, "-c", _BASELINE, str(batch), str(out)],
+                              cwd=tmp, env=env, capture_output=True, text=True, check=True)
+        return float(done.stdout.strip().splitlines()[-1])
+
+
+def line(label: str, seconds: float, n: int) -> str:
+    per = seconds / n
+    projection = CLASS * per
+    return (f"{label:<34} {per:6.1f} s per submission; {CLASS} submissions: "
+            f"{projection / 60:5.1f} min ({projection / TARGET_S:.2f} of the "
+            f"{TARGET_S / 60:.0f} min target)")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4, help="submissions in the batch")
+    parser.add_argument("--jobs", type=int, default=2, help="submissions graded at a time")
+    parser.add_argument("--baseline", metavar="REV", help="also time the grader of REV")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     expected_tests(hidden=True)  # the one-off collection pass of a grading session
     collect = time.perf_counter() - start
+    lines = [f"collection pass (once per batch): {collect:.1f} s"]
     with tempfile.TemporaryDirectory() as tmp:
         submission = make_submission(Path(tmp) / "student")
-        start = time.perf_counter()
-        result = grade(submission, hidden=True)
-        seconds = time.perf_counter() - start
         batch = Path(tmp) / "batch"
         for i in range(args.batch):
             shutil.copytree(submission, batch / f"student_{i:02d}")
-        start = time.perf_counter()
-        grade_folder(batch, Path(tmp) / "grades", hidden=True)
-        per_student = (time.perf_counter() - start) / max(args.batch, 1)
-    print(f"collection pass (once per session): {collect:.1f} s")
-    print(f"grading one full submission: {seconds:.1f} s for {result.score:g} / "
-          f"{result.max_score:g} points; {seconds / BUDGET_S:.2f} of the {BUDGET_S:.0f} s "
-          f"budget")
-    print(f"batch of {args.batch}: {per_student:.1f} s per submission; 30 submissions would "
-          f"take {30 * per_student / 60:.1f} min, {30 * per_student / BATCH_BUDGET_S:.2f} of "
-          f"the {BATCH_BUDGET_S / 60:.0f} min budget")
+        if args.baseline:
+            seconds = baseline_seconds(args.baseline, batch, Path(tmp) / "old")
+            lines.append(line(f"grader of {args.baseline}, serial", seconds, args.batch))
+        for jobs in (1, args.jobs):
+            start = time.perf_counter()
+            grade_folder(batch, Path(tmp) / f"grades_{jobs}", hidden=True, jobs=jobs,
+                         cache=False)
+            lines.append(line(f"this grader, --jobs {jobs}", time.perf_counter() - start,
+                              args.batch))
+    print(f"{args.batch} full submissions (public and hidden tests), {os.cpu_count()} cores")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
