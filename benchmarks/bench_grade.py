@@ -15,6 +15,7 @@ was: the speed-up is measured, not remembered.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import shutil
 import subprocess
@@ -85,10 +86,14 @@ def main(argv: list[str] | None = None) -> None:
             lines.append(line(f"grader of {args.baseline}, serial", seconds, args.batch))
         for jobs in (1, args.jobs):
             start = time.perf_counter()
-            grade_folder(batch, Path(tmp) / f"grades_{jobs}", hidden=True, jobs=jobs,
-                         cache=False)
-            lines.append(line(f"this grader, --jobs {jobs}", time.perf_counter() - start,
-                              args.batch))
+            csv_path = grade_folder(batch, Path(tmp) / f"grades_{jobs}", hidden=True,
+                                    jobs=jobs, cache=False)
+            seconds = time.perf_counter() - start
+            rows = list(csv.DictReader(open(csv_path)))
+            wrong = [r["student"] for r in rows if r["score"] != r["max_score"] or r["problem"]]
+            if len(rows) != args.batch or wrong:  # a fast grader that grades wrong is no use
+                sys.exit(f"--jobs {jobs}: not every submission got full marks: {wrong}")
+            lines.append(line(f"this grader, --jobs {jobs}", seconds, args.batch))
     print(f"{args.batch} full submissions (public and hidden tests), {os.cpu_count()} cores")
     print("\n".join(lines))
 

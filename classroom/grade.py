@@ -23,9 +23,19 @@ learner's modules and nothing else of the course: no tests, no solutions, no res
 worker answers in plain data (``classroom.codec``). The judge writes the results into this
 grader's scratch folder, which the worker cannot see; this process turns them into scores.
 
-Points per exercise come from ``grading/points.json``: without the hidden tests, an
-exercise's public tests share its points equally; with them, the hidden tests share the
-fixed ``hidden_share`` of the points and the public tests the rest. A test that failed,
+A batch (``--batch``) is graded ``--jobs`` submissions at a time, by judges forked from one
+server that imported their libraries once (``JudgeServer``, ``classroom.judge_server``);
+a submission whose exercise modules are unchanged since the last run keeps its grade
+(``GradeCache``). With ``--assignment``, only that assignment's exercises are graded, with
+its points, and its late policy turns the submission times (``--times``, Gradescope's
+``--submission-metadata``) into a factor on the score (``classroom.assignments``,
+``classroom.lateness``). The notebooks of a submission are read for their written answers
+(``classroom.written``): one HTML page and one PDF per student.
+
+Points per exercise come from the assignment, else ``grading/points.json``, else one per
+public test: without the hidden tests, an exercise's public tests share its points equally;
+with them, the hidden tests share the fixed ``hidden_share`` of the points and the public
+tests the rest. A test that failed,
 timed out or did not run earns nothing. The hidden tests' cases and the property tests'
 examples are drawn from the grading secret. A learner's report shows the public results
 only until the teacher publishes (``--publish``); ``grades.csv`` holds every score, and
@@ -48,6 +58,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -407,21 +418,100 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
            f"--hypothesis-seed={hypothesis_seed(secret)}"]
     if collect_only:
         cmd.append("--collect-only")
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, preexec_fn=_judge_limits)
-    log = sandbox.CappedDrain(proc.stdout, scratch / "judge.log", JUDGE_LOG_MB * 2**20,
-                              JUDGE_LOG_MB * 2**20)
-    try:  # the judge stops itself at the budget (GRADER_BUDGET); this is the backstop
-        proc.wait(timeout=total + 60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    log.join(10.0)
+    if JudgeServer.current is not None:  # a batch: the judge is a fork of the server
+        JudgeServer.current.run(cmd[3:], env, scratch / "judge.log", total + 60)
+    else:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, preexec_fn=_judge_limits)
+        log = sandbox.CappedDrain(proc.stdout, scratch / "judge.log", JUDGE_LOG_MB * 2**20,
+                                  JUDGE_LOG_MB * 2**20)
+        try:  # the judge stops itself at the budget (GRADER_BUDGET); this is the backstop
+            proc.wait(timeout=total + 60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.join(10.0)
     sandbox.sweep_cgroups(env[sandbox.CGROUP_PREFIX_VAR])  # should the judge have died
     try:
         return read_results(results)
     except OSError:
         return {}
+
+
+class JudgeServer:
+    """The judges of a batch, forked from one process that has imported what they need
+    (``classroom.judge_server``): ``with JudgeServer():`` makes ``run_judge`` use it, from any
+    number of threads."""
+
+    current: JudgeServer | None = None
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.jobs: dict[int, dict[str, Any]] = {}
+        self.next_id = 0
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> JudgeServer:
+        env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
+               "COURSE_LIB_REFERENCE": "", "PYTHONPATH": str(REPO_ROOT),
+               "PYTHONPYCACHEPREFIX": str(pycache_dir())}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.proc = subprocess.Popen([sys.executable, "-m", "classroom.judge_server"],
+                                     cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+        threading.Thread(target=self._listen, daemon=True).start()
+        JudgeServer.current = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        JudgeServer.current = None
+        assert self.proc is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def _listen(self) -> None:
+        for line in self.proc.stdout:
+            event = json.loads(line)
+            with self.lock:
+                job = self.jobs.get(event["id"])
+            if job is None:
+                continue
+            if "pid" in event:
+                job["pid"] = event["pid"]
+                job["started"].set()
+            else:
+                job["ended"].set()
+        with self.lock:  # the server is gone: no job will end any other way
+            for job in self.jobs.values():
+                job["started"].set()
+                job["ended"].set()
+
+    def run(self, args: list[str], env: dict[str, str], log: Path, timeout: float) -> None:
+        """Run one judge (pytest ``args`` in ``env``, output to ``log``) to its end, killing
+        it after ``timeout`` seconds."""
+        with self.lock:
+            self.next_id += 1
+            job_id = self.next_id
+            job = self.jobs[job_id] = {"started": threading.Event(),
+                                       "ended": threading.Event(), "pid": None}
+            self.proc.stdin.write((json.dumps({"id": job_id, "args": args, "env": env,
+                                               "cwd": str(REPO_ROOT), "log": str(log)})
+                                   + "\n").encode())
+            self.proc.stdin.flush()
+        try:
+            if not job["ended"].wait(timeout) and job["pid"]:
+                try:
+                    os.killpg(job["pid"], signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                job["ended"].wait(30)
+        finally:
+            with self.lock:
+                del self.jobs[job_id]
 
 
 def read_results(path: Path) -> dict[str, dict[str, Any]]:
@@ -1026,7 +1116,7 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
                 for path, original in batch.uploads[name]:
                     shutil.copyfile(path, entry / original)
             entries[name] = entry
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        with JudgeServer(), ThreadPoolExecutor(max_workers=jobs) as pool:
             running = {pool.submit(run, name, entry): name for name, entry in entries.items()}
             for done in as_completed(running):
                 name = running[done]
@@ -1035,13 +1125,20 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
                     result.apply_lateness(late_rules.assess(
                         assignment.late or late_rules.LatePolicy(), assignment.due,
                         (times or {}).get(name)))
+                try:
+                    pages = written.write_written(name, entries[name], out_dir / "written",
+                                                  answers)
+                except Exception as err:  # noqa: BLE001 - the tests' grade stands
+                    pages = None
+                    notes.setdefault(name, []).append(f"written answers not collected: {err}")
+                if pages is not None:  # its notebooks were read after all: for their answers
+                    result.skipped = [p for p in result.skipped if not p.endswith(".ipynb")]
+                    notes.setdefault(name, []).append(
+                        f"written answers: {pages[0].relative_to(out_dir)}, "
+                        f"{pages[1].relative_to(out_dir)}")
                 (out_dir / f"{name}.md").write_text(to_markdown(result, publish))
                 (out_dir / f"{name}.json").write_text(json.dumps(to_json(result, publish),
                                                                  indent=2))
-                try:
-                    written.write_written(name, entries[name], out_dir / "written", answers)
-                except Exception as err:  # noqa: BLE001 - the tests' grade stands
-                    notes.setdefault(name, []).append(f"written answers not collected: {err}")
                 by_id = {e.id: e.score for e in result.exercises}
                 rows[name] = [name, result.score, result.max_score,
                               *[by_id.get(i, 0) for i in ids],

@@ -205,3 +205,29 @@ def test_the_cache_keeps_only_grades_that_depend_on_the_submission_alone(tmp_pat
     again = cache.get(key)
     assert again.exercises == kept.exercises and again.raw_score == 0.5
     assert (again.lateness, again.factor) == ("", 1.0)  # lateness is applied anew each run
+
+
+def test_the_judge_server_runs_judges_to_their_end_or_kills_them(tmp_path):
+    """A judge forked from the server (a batch's) may print more than a pipe holds, and one
+    that never ends is killed at its time limit."""
+    import time
+
+    from classroom.grade import JUDGE_LOG_MB, REPO_ROOT, JudgeServer
+
+    (tmp_path / "test_noisy.py").write_text(
+        "import time\n\n"
+        "def test_prints_a_lot():\n    print('x' * 6_000_000)\n    assert False\n\n"
+        "def test_never_ends():\n    time.sleep(600)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    args = [str(tmp_path / "test_noisy.py"), "-q", "-p", "no:cacheprovider",
+            "-p", "no:nbval", "--rootdir", str(tmp_path)]
+    with JudgeServer() as server:
+        start = time.monotonic()
+        server.run(args + ["-k", "prints"], env, tmp_path / "noisy.log", 120)
+        assert time.monotonic() - start < 60
+        log = (tmp_path / "noisy.log").read_text()
+        assert "bytes of output not kept" in log  # the judge ended, its log was capped
+        assert len(log) < JUDGE_LOG_MB * 2**20 + 100
+        start = time.monotonic()
+        server.run(args + ["-k", "never"], env, tmp_path / "stuck.log", 5)
+        assert time.monotonic() - start < 40
