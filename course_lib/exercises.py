@@ -35,6 +35,7 @@ import re
 import shlex
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -510,10 +511,18 @@ def _error_source(err: BaseException) -> list[str]:
     return [f"    {err.lineno} | {err.text.strip()}"]
 
 
+# CPython 3.11's parser keeps its AST recursion depth in the interpreter, not per thread: two
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth
+# mismatch" (fixed in later releases). The grader reads submissions from several threads.
+_PARSE_LOCK = threading.Lock()
+
+
 def _parse(path: Path) -> tuple[ast.Module | None, SyntaxError | None]:
     """The module's syntax tree, or the SyntaxError that stops Python from reading it."""
     try:
-        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), None
+        source = path.read_text(encoding="utf-8")
+        with _PARSE_LOCK:
+            return ast.parse(source, filename=str(path)), None
     except SyntaxError as err:
         return None, err
     except (ValueError, UnicodeDecodeError) as err:  # null bytes, not UTF-8
