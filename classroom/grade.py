@@ -66,14 +66,14 @@ from pathlib import Path
 from typing import Any
 
 from classroom import sandbox
-from classroom.assignments import Assignment
-from classroom.lateness import Lateness
+from classroom.assignments import Assignment, get_assignment
+from classroom.lateness import Lateness, LatePolicy, assess, gradescope_metadata, times_from_csv
 from classroom.release import MAINTAINER_TESTS
 from course_lib.exercises import catalog
+from course_lib.submit import MAX_MODULE_KB
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POINTS_FILE = REPO_ROOT / "grading" / "points.json"
-MAX_MODULE_KB = 512
 MAX_ZIP_MEMBERS = 20_000
 MAX_WALK = 20_000
 WORKER_FILES = ("__init__.py", "codec.py", "worker.py")
@@ -363,6 +363,18 @@ def pycache_dir() -> Path:
     return path
 
 
+def judge_base_env() -> dict[str, str]:
+    """What every judge's environment holds besides its job: quick budgets, no display, no
+    references, this checkout on the path, and compiled modules and pytest's rewritten tests
+    in the grader's own cache (``pycache_dir``), not in this checkout: compiled once, not for
+    every submission."""
+    env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
+           "COURSE_LIB_REFERENCE": "", "PYTHONPATH": str(REPO_ROOT),
+           "PYTHONPYCACHEPREFIX": str(pycache_dir())}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache above is the grader's
+    return env
+
+
 def hypothesis_seed(secret: str) -> int:
     """The seed of the property tests' examples under grading, drawn from the secret."""
     return int.from_bytes(hashlib.sha256(f"hypothesis\0{secret}".encode()).digest()[:8], "big")
@@ -387,22 +399,16 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
     its results (empty if none came back). ``secret`` draws the hidden tests' cases (see
     ``tests/hidden/conftest.py``); None keeps ``$COURSE_LIB_GRADING_SECRET``."""
     results = scratch / "results.json"
-    env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
-           "COURSE_LIB_REFERENCE": "", "GRADER_RESULTS": str(results),
-           "GRADER_TEST_TIMEOUT": str(per_test),
-           # compiled modules and pytest's rewritten tests go to the grader's own cache, not
-           # into this checkout: compiled once, they are not rewritten for every submission
-           "PYTHONPYCACHEPREFIX": str(pycache_dir()),
-           "GRADER_SANDBOX": mode, "GRADER_WORKER_LOG": str(scratch / "worker.log"),
+    env = {**judge_base_env(), "GRADER_RESULTS": str(results),
+           "GRADER_TEST_TIMEOUT": str(per_test), "GRADER_SANDBOX": mode,
+           "GRADER_WORKER_LOG": str(scratch / "worker.log"),
            "GRADER_EXERCISE_MODULES": ",".join(_module_names()),
-           "PYTHONPATH": str(REPO_ROOT),
            # a failing property test stops at its first counterexample (no shrinking) and
            # nothing is written into this checkout (no example database)
            "HYPOTHESIS_PROFILE": "grading", "GRADER_BUDGET": str(total)}
     secret = secret if secret is not None else os.environ.get(SECRET_VAR) or PUBLIC_SECRET
     env[SECRET_VAR] = secret  # the judge's only: the worker's environment is built anew
     env.pop("GRADER_WORKER_ROOT", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache above is the grader's
     env["GRADER_ONLY"] = ",".join(sorted(only)) if only else ""
     outside = [str(Path(f).resolve()) for f in (files or []) if Path(f).is_absolute()]
     env["GRADER_EXTRA"] = outside[0] if outside else ""  # a teacher's own tests, if any
@@ -452,12 +458,8 @@ class JudgeServer:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> JudgeServer:
-        env = {**os.environ, "COURSE_LIB_QUICK": "1", "MPLBACKEND": "Agg",
-               "COURSE_LIB_REFERENCE": "", "PYTHONPATH": str(REPO_ROOT),
-               "PYTHONPYCACHEPREFIX": str(pycache_dir())}
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.proc = subprocess.Popen([sys.executable, "-m", "classroom.judge_server"],
-                                     cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE,
+                                     cwd=REPO_ROOT, env=judge_base_env(), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE)
         threading.Thread(target=self._listen, daemon=True).start()
         JudgeServer.current = self
@@ -1047,8 +1049,7 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
     set-up (``out_dir/.cache``) keeps its grade without being graded again."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from classroom import lateness as late_rules
-    from classroom import written
+    from classroom import written  # it reads submissions with this module's rules
 
     folder, out_dir = Path(folder), Path(out_dir)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -1122,9 +1123,8 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
                 name = running[done]
                 result, cached = done.result()
                 if assignment is not None and assignment.due is not None:
-                    result.apply_lateness(late_rules.assess(
-                        assignment.late or late_rules.LatePolicy(), assignment.due,
-                        (times or {}).get(name)))
+                    result.apply_lateness(assess(assignment.late or LatePolicy(),
+                                                 assignment.due, (times or {}).get(name)))
                 try:
                     pages = written.write_written(name, entries[name], out_dir / "written",
                                                   answers)
@@ -1171,18 +1171,16 @@ def write_similarity(bodies: dict[str, dict[str, bytes]], path: Path) -> Path:
 def _lateness_of_one(assignment: Assignment | None, metadata: Path | None) -> Any:
     """The lateness of a single submission from Gradescope's ``submission_metadata.json``,
     under the assignment's policy (its due date, else Gradescope's)."""
-    from classroom import lateness as late_rules
-
     if metadata is None or not Path(metadata).exists():
         return None
-    submitted, due = late_rules.gradescope_metadata(metadata)
+    submitted, due = gradescope_metadata(metadata)
     if assignment is not None and assignment.due is not None:
         # Gradescope's date counts where it is later: an extension given there
         due = assignment.due if due is None else max(due, assignment.due)
     if due is None:
         return None
-    policy = (assignment.late if assignment is not None else None) or late_rules.LatePolicy()
-    return late_rules.assess(policy, due, submitted)
+    policy = (assignment.late if assignment is not None else None) or LatePolicy()
+    return assess(policy, due, submitted)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1232,9 +1230,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: no grading secret (--secret or ${SECRET_VAR}): the hidden tests draw "
               "the public default cases, which anyone can reproduce.", file=sys.stderr)
     try:
-        from classroom.assignments import get_assignment
-        from classroom.lateness import times_from_csv
-
         assignment = get_assignment(args.assignment) if args.assignment else None
         if args.batch is not None:
             times = times_from_csv(args.times) if args.times is not None else None

@@ -44,6 +44,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from classroom.grade import _ignored
+from course_lib.submit import MAX_NOTEBOOK_MB
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TAG = "written-answer"
@@ -53,7 +54,7 @@ PLACEHOLDER_BODY = ("*write your prediction here, before you run the next cell; 
                     "sentence on what you saw.*")
 _LABEL = re.compile(r"^\s*\*\*Your answer(?: \([^)\n]*\))?:\*\*\s*")
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = MAX_NOTEBOOK_MB * 2**20  # as course_lib submit refuses
 MAX_FIGURES = 50  # per notebook
 MAX_FIGURE_BYTES = 8 * 1024 * 1024  # of one image, decoded
 MAX_NOTEBOOKS = 100  # per submission

@@ -25,9 +25,8 @@ from typing import Any
 
 from course_lib import exercises
 
-# The grader (classroom/grade.py, MAX_MODULE_KB) refuses a larger exercise module, and the
-# collector of written answers (classroom/written.py, MAX_NOTEBOOK_BYTES) skips a larger
-# notebook: keep these equal to theirs.
+# What the grader accepts (classroom/grade.py and classroom/written.py read these): an
+# exercise module of at most MAX_MODULE_KB, a notebook of at most MAX_NOTEBOOK_MB.
 MAX_MODULE_KB = 512
 MAX_NOTEBOOK_MB = 20
 NOTEBOOK_FOLDER = "notebooks"

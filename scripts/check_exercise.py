@@ -346,19 +346,27 @@ def _gist(message: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def run_mutants(exercise_id: str) -> Result:
+def _run_tool(check: str, script: str, exercise_id: str,
+              env: dict[str, str]) -> tuple[Any, Result | None]:
+    """What ``tests/<script> ID --json`` wrote, or the failing ``check`` when it wrote nothing."""
     with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "verdicts.json"
-        env = {**os.environ, **TEST_ENV}
-        env.pop("HYPOTHESIS_PROFILE", None)
-        proc = subprocess.run([sys.executable, str(TESTS / "mutant_runner.py"), exercise_id,
+        out = Path(scratch) / "out.json"
+        env = {**os.environ, **TEST_ENV, **env}
+        env.pop("HYPOTHESIS_PROFILE", None)  # the tool sets its own
+        proc = subprocess.run([sys.executable, str(TESTS / script), exercise_id,
                                "--json", str(out)], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=900)
         if not out.exists():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return Result("mutants", False, f"tests/mutant_runner.py {exercise_id} stopped "
-                          f"(exit status {proc.returncode}): {tail[0]}")
-        verdicts = json.loads(out.read_text(encoding="utf-8"))
+            return None, Result(check, False, f"tests/{script} {exercise_id} stopped "
+                                f"(exit status {proc.returncode}): {tail[0]}")
+        return json.loads(out.read_text(encoding="utf-8")), None
+
+
+def run_mutants(exercise_id: str) -> Result:
+    verdicts, failed = _run_tool("mutants", "mutant_runner.py", exercise_id, {})
+    if failed:
+        return failed
     control = verdicts["controls"].get(exercise_id, {})
     if not control.get("ok") or not control.get("calls"):
         return Result("mutants", False, "the control (the reference behind the mutants' seam) "
@@ -374,19 +382,11 @@ def run_mutants(exercise_id: str) -> Result:
 
 
 def run_degenerate(exercise_id: str) -> Result:
-    with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "rows.json"
-        # as tests/test_degenerate_answers.py: the exercise's calls must reach the tool
-        env = {**os.environ, **TEST_ENV, "COURSE_LIB_REFERENCE": ""}
-        env.pop("HYPOTHESIS_PROFILE", None)
-        proc = subprocess.run([sys.executable, str(TESTS / "degenerate.py"), exercise_id,
-                               "--json", str(out)], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=900)
-        if not out.exists():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return Result("degenerate", False, f"tests/degenerate.py {exercise_id} stopped "
-                          f"(exit status {proc.returncode}): {tail[0]}")
-        rows = json.loads(out.read_text(encoding="utf-8"))
+    # as tests/test_degenerate_answers.py: the exercise's calls must reach the tool
+    rows, failed = _run_tool("degenerate", "degenerate.py", exercise_id,
+                             {"COURSE_LIB_REFERENCE": ""})
+    if failed:
+        return failed
     earning = [f"{r['kind']} ({r['score']:.3g} of {r['max']:g})" for r in rows
                if r["kind"] != "lookup" and r["score"] > 0]
     if earning:
