@@ -49,6 +49,7 @@ import csv
 import hashlib
 import json
 import os
+import pickle
 import pwd
 import re
 import resource
@@ -65,7 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classroom import sandbox
+from classroom import examples, sandbox
 from classroom.assignments import Assignment, get_assignment
 from classroom.lateness import Lateness, LatePolicy, assess, gradescope_metadata, times_from_csv
 from classroom.release import MAINTAINER_TESTS
@@ -394,10 +395,12 @@ def _judge_limits() -> None:  # in the judge's process, before exec
 def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
               per_test: float = 60.0, total: float = 600.0, collect_only: bool = False,
               files: list[str] | None = None, only: set[str] | None = None,
-              secret: str | None = None) -> dict[str, dict[str, Any]]:
+              secret: str | None = None, record: Path | None = None) -> dict[str, dict[str, Any]]:
     """Run the exercise tests (of ``files``; of the exercises ``only``) in a judge process;
     its results (empty if none came back). ``secret`` draws the hidden tests' cases (see
-    ``tests/hidden/conftest.py``); None keeps ``$COURSE_LIB_GRADING_SECRET``."""
+    ``tests/hidden/conftest.py``); None keeps ``$COURSE_LIB_GRADING_SECRET``. ``record``:
+    run the property tests only, against the references, and record their examples there
+    (``classroom.examples``); in a batch, the other judges replay those of its server."""
     results = scratch / "results.json"
     env = {**judge_base_env(), "GRADER_RESULTS": str(results),
            "GRADER_TEST_TIMEOUT": str(per_test), "GRADER_SANDBOX": mode,
@@ -415,6 +418,13 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
     env[sandbox.CGROUP_PREFIX_VAR] = f"markets-grader-{os.getpid()}-{time.monotonic_ns()}"
     if worker_root is not None:
         env["GRADER_WORKER_ROOT"] = str(worker_root)
+    env.pop(examples.RECORD_VAR, None)
+    env.pop(examples.EXAMPLES_VAR, None)
+    server = JudgeServer.current
+    if record is not None:
+        env.update({examples.RECORD_VAR: str(record), "COURSE_LIB_REFERENCE": "all"})
+    elif server is not None and server.examples is not None and not collect_only:
+        env[examples.EXAMPLES_VAR] = str(server.examples)
     files = test_files(hidden) if files is None else files
     cmd = [sys.executable, "-m", "pytest", *files, "-m", "exercise", "-q",
            "-p", "classroom.judge_plugin", "-p", "no:cacheprovider", "-p", "no:nbval",
@@ -424,8 +434,8 @@ def run_judge(scratch: Path, worker_root: Path | None, hidden: bool, mode: str,
            f"--hypothesis-seed={hypothesis_seed(secret)}"]
     if collect_only:
         cmd.append("--collect-only")
-    if JudgeServer.current is not None:  # a batch: the judge is a fork of the server
-        JudgeServer.current.run(cmd[3:], env, scratch / "judge.log", total + 60)
+    if server is not None:  # a batch: the judge is a fork of the server
+        server.run(cmd[3:], env, scratch / "judge.log", total + 60)
     else:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, preexec_fn=_judge_limits)
@@ -456,6 +466,30 @@ class JudgeServer:
         self.jobs: dict[int, dict[str, Any]] = {}
         self.next_id = 0
         self.proc: subprocess.Popen | None = None
+        self.examples: Path | None = None  # the property tests' examples, once recorded
+        self._scratch: tempfile.TemporaryDirectory | None = None
+
+    def record_examples(self, files: list[str], secret: str | None,
+                        only: set[str] | None = None) -> int:
+        """Run the property tests of ``files`` once against the references and keep their
+        examples for every judge of this server (``classroom.examples``); how many tests'
+        examples were recorded (0: every judge draws its own, as a single grade does)."""
+        self._scratch = tempfile.TemporaryDirectory(prefix="grader-examples-")
+        scratch = Path(self._scratch.name)
+        path = scratch / "examples.pickle"
+        results = run_judge(scratch, None, False, "none", files=files, only=only,
+                            secret=secret, record=path)
+        try:
+            recorded = examples.load(path)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            return 0
+        # only the examples of tests that passed against the references
+        passed = {k: v for k, v in recorded.items()
+                  if results.get(k, {}).get("outcome") == "passed"}
+        if passed != recorded:
+            examples.save(passed, path)
+        self.examples = path if passed else None
+        return len(passed)
 
     def __enter__(self) -> JudgeServer:
         self.proc = subprocess.Popen([sys.executable, "-m", "classroom.judge_server"],
@@ -467,6 +501,8 @@ class JudgeServer:
 
     def __exit__(self, *exc: Any) -> None:
         JudgeServer.current = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
         assert self.proc is not None
         self.proc.stdin.close()
         try:
@@ -1117,7 +1153,13 @@ def grade_folder(folder: Path, out_dir: Path, hidden: bool = False, per_test: fl
                 for path, original in batch.uploads[name]:
                     shutil.copyfile(path, entry / original)
             entries[name] = entry
-        with JudgeServer(), ThreadPoolExecutor(max_workers=jobs) as pool:
+        with JudgeServer() as server, ThreadPoolExecutor(max_workers=jobs) as pool:
+            # the property tests' examples: drawn once, for every submission
+            graded = set(assignment.exercises) if assignment is not None else only
+            files = test_files(hidden) if graded is None else sorted(
+                {t.split("::")[0] for t, ids in expected.items() if set(ids) & graded})
+            server.record_examples(files + ([str(Path(extra).resolve())] if extra else []),
+                                   secret, graded)
             running = {pool.submit(run, name, entry): name for name, entry in entries.items()}
             for done in as_completed(running):
                 name = running[done]

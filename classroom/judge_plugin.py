@@ -11,9 +11,11 @@ After ``TIMEOUTS_IN_A_ROW`` such tests of one exercise in a row, its other tests
 once ``$GRADER_BUDGET`` seconds are spent, no further test runs (each is reported as not run,
 with the reason). While a test runs, calls of exercises it does not check are answered by
 their references (``classroom.dispatch.Dispatcher.testing``); the results name them.
-Public, hidden and the teacher's extra tests (``$GRADER_EXTRA``) get different workers, so
-that nothing a submission saw during a hidden or extra test can reach a public test's
-failure message.
+The public tests run first and the hidden ones follow in the same worker; the teacher's extra
+tests (``$GRADER_EXTRA``) get a fresh one, as would any test of a kind that ran earlier: so
+nothing a submission saw during a hidden or extra test can reach a public test's failure
+message (nor a hidden one an extra test's). In a batch, the property tests replay the
+examples drawn once for the batch (``classroom.examples``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from classroom import dispatch
+from classroom import dispatch, examples
 from course_lib.exercises import ExerciseSelector
 
 _RESULTS: dict[str, dict[str, Any]] = {}
@@ -37,7 +39,7 @@ _BUDGET = float(os.environ.get("GRADER_BUDGET", "600"))
 TIMEOUTS_IN_A_ROW = 2  # an exercise whose tests time out this often in a row: the rest not run
 TIMED_OUT = "the test ran longer than"
 _STATE: dict[str, Any] = {"dispatcher": None, "phase": None, "start": time.monotonic(),
-                          "timeouts": {}}
+                          "timeouts": {}, "examples": {}, "recorder": None}
 
 
 def _save(*nodeids: str) -> None:
@@ -52,6 +54,14 @@ def _save(*nodeids: str) -> None:
 
 
 def pytest_configure(config: Any) -> None:
+    if os.environ.get(examples.RECORD_VAR):  # the batch's one run against the references
+        from course_lib import exercises
+
+        exercises._state_from_environment()  # a judge forked from the server: read it anew
+        _STATE["recorder"] = examples.Recorder()
+        config.pluginmanager.register(_STATE["recorder"], "grader-examples")
+    if os.environ.get(examples.EXAMPLES_VAR):
+        _STATE["examples"] = examples.load(Path(os.environ[examples.EXAMPLES_VAR]))
     root = os.environ.get("GRADER_WORKER_ROOT")
     if root:
         modules = [m for m in os.environ.get("GRADER_EXERCISE_MODULES", "").split(",") if m]
@@ -61,6 +71,8 @@ def pytest_configure(config: Any) -> None:
 
 
 def pytest_unconfigure(config: Any) -> None:
+    if _STATE["recorder"] is not None:
+        _STATE["recorder"].save(Path(os.environ[examples.RECORD_VAR]))
     if _STATE["dispatcher"] is not None:
         _STATE["dispatcher"].worker.stop()
 
@@ -71,6 +83,10 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         keep = [item for item in items if only & {str(i) for mark in
                                                   item.iter_markers("exercise")
                                                   for i in mark.args}]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+    if _STATE["recorder"] is not None:  # only the property tests draw examples
+        keep = [item for item in items if examples.is_property_test(item)]
         config.hook.pytest_deselected(items=[item for item in items if item not in keep])
         items[:] = keep
     for item in items:
@@ -117,8 +133,8 @@ def pytest_runtest_setup(item: Any) -> Any:
              "hidden" if "/hidden/" in f"/{item.nodeid}" else "public")
     dispatcher = _STATE["dispatcher"]
     if dispatcher is not None:
-        if phase != _STATE["phase"]:
-            dispatcher.worker.stop()  # a fresh worker for each kind of test
+        if phase != _STATE["phase"] and (_STATE["phase"], phase) != ("public", "hidden"):
+            dispatcher.worker.stop()  # a fresh worker: see the module's docstring
         # calls of any other exercise are answered by its reference (one mistake, one loss)
         dispatcher.testing = set(_exercises(item))
         dispatcher.stand_ins = set()
@@ -139,6 +155,15 @@ def pytest_runtest_call(item: Any) -> Any:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: Any) -> Any:
+    calls = _STATE["examples"].get(pyfuncitem.nodeid)
+    if calls is None or not examples.is_property_test(pyfuncitem):
+        return None
+    examples.replay(pyfuncitem, calls)  # the batch's examples, without Hypothesis's engine
+    return True
 
 
 def pytest_runtest_logreport(report: Any) -> None:
