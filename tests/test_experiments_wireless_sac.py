@@ -66,6 +66,20 @@ def test_quick_mode_mu_k_falls_with_k_and_links_carry_influence_further(metrics)
     assert metrics["mu_k_links_mean"][1] > metrics["mu_k_mean"][1]
 
 
+def test_quick_mode_mu_k_in_stages_confirms_k0_and_bounds_what_it_never_saw(metrics):
+    for suffix in ("", "_links"):
+        ci, found = metrics[f"mu_k{suffix}_ci"], metrics[f"mu_k{suffix}_search_ci"]
+        assert len(ci) == len(metrics[f"mu_k{suffix}"]) == len(found)
+        assert ci[0][0] > 0.1 and found[0][0] > 0.1  # a k = 0 gap, confirmed on fresh rollouts
+        assert all(0 <= low <= high for low, high in ci + found)
+        for differ, bound, eligible in zip(metrics[f"mu_k{suffix}_differ"],
+                                           metrics[f"mu_k{suffix}_zero_bound"],
+                                           metrics[f"mu_k{suffix}_eligible"], strict=True):
+            budget = wireless_sac.BUDGETS["quick"]
+            assert (bound is None) == (differ > 0)
+            assert bound is None or bound == pytest.approx(3 / (eligible * budget["mu_rollouts"]))
+
+
 def test_quick_mode_tabular_critic_values_are_mostly_single_steps(metrics):
     # the measured finding of section 6: nearly every k >= 1 configuration is seen once
     share, entries = metrics["q_values_one_step"], metrics["q_table_entries"]

@@ -11,10 +11,11 @@ episode's queue). Everything is repeated on the network with random non-local li
 (``LINK_PROB``). Every return is the mean per-user discounted return of the final policies
 over ``eval_episodes`` fresh episodes.
 
-mu(k) (``wireless_sac.measure_mu_k``) is measured under every seed's tabular k = 1 policy,
-on the network as it is and, under the policies trained with links, with links; the starts
-of all seeds are pooled. The one-user sensitivity by hop (exercise 6.5) is measured the same
-way.
+mu(k) is measured under every seed's tabular k = 1 policy, on the network as it is and,
+under the policies trained with links, with links: as the maximum over random starts
+(``wireless_sac.measure_mu_k``, the starts of all seeds pooled) and in stages with intervals
+and a search (``mu_k.estimate_mu_k``, pooled by ``combine_mu_k``). The one-user sensitivity
+by hop (exercise 6.5) is measured under the same policies.
 
 Notebook 06 runs it in three stages, each once the exercises it needs are introduced:
 ``train_tabular`` and ``summarize_tabular`` (exercises 6.1 to 6.4), ``measure_influence``
@@ -29,7 +30,10 @@ seeds), ``q_table_full`` (entries full tables would need), ``td_samples`` (TD sa
 run), ``q_values_one_step`` {``k0``, ``k1``, ``k2``} (share of stored values still equal to
 one step ``critic_lr * r`` with r in {0, 1}), ``critic_bytes_fa`` {...}; ``mu_k``,
 ``mu_k_q95``, ``mu_k_mean`` (lists over k = 0, 1, ...: max, 95 % quantile and mean of
-|Delta Q_i|) and ``mu_k_links``, ``mu_k_links_q95``, ``mu_k_links_mean``; ``mu_decay`` and
+|Delta Q_i| over ``measure_mu_k``'s starts), ``mu_k_ci`` ([low, high] per k: the confirmed
+interval with the highest lower bound), ``mu_k_search`` and ``mu_k_search_ci`` (the gap at
+the start the search found, re-estimated), ``mu_k_differ``, ``mu_k_eligible`` and
+``mu_k_zero_bound`` (see ``combine_mu_k``), and the same with ``mu_k_links``; ``mu_decay`` and
 ``mu_decay_links`` (one-user sensitivity at hop 1, 2, 3); ``returns_links`` {``k0``, ``k1``,
 ``k2``, ``aloha``}, ``returns_links_per_seed``, ``returns_fa_links`` {...},
 ``returns_fa_links_per_seed`` and ``aloha_send_prob_links``; ``returns_k1_ablation``
@@ -50,9 +54,11 @@ from ..progress import progress_bar
 
 TITLE = "Chapter 6: scalable actor-critic on a wireless network"
 BUDGETS = {"quick": {"seeds": 1, "episodes": 10_000, "eval_every": 2_000, "mu_starts": 200,
-                     "mu_rollouts": 50, "aloha_episodes": 2_000},
+                     "mu_rollouts": 50, "mu_candidates": 5, "mu_confirm": 300,
+                     "mu_search": 5, "aloha_episodes": 2_000},
            "full": {"seeds": 3, "episodes": 30_000, "eval_every": 2_000, "mu_starts": 400,
-                    "mu_rollouts": 100, "aloha_episodes": 4_000}}
+                    "mu_rollouts": 100, "mu_candidates": 10, "mu_confirm": 1_000,
+                    "mu_search": 30, "aloha_episodes": 4_000}}
 KS = (0, 1, 2)
 LINK_PROB = 0.2
 FA_SETTINGS = {"critic": "linear", "critic_lr": 0.33, "baseline": True}
@@ -202,28 +208,60 @@ def summarize_tabular(trained: dict[str, Any]) -> dict[str, Any]:
 def measure_influence(trained: dict[str, Any]) -> dict[str, Any]:
     """mu(k) and the one-user sensitivity by hop (exercise 6.5) under every seed's tabular
     k = 1 policy, on the network as it is and, under the policies trained with links, with
-    links (notebook 06, section 7)."""
+    links (notebook 06, section 7): the maximum, quantile and mean over random starts
+    (``wireless_sac.measure_mu_k``), and the estimate in stages with intervals and a search
+    (``mu_k.estimate_mu_k``, pooled over seeds by ``combine_mu_k``)."""
+    from ..mu_k import estimate_mu_k
     from ..wireless_sac import measure_mu_decay, measure_mu_k, policy_probs, summarize_mu_k
 
     _require(trained, ("grid", "budgets") + TABULAR_GROUPS, "train_tabular")
     grid, b = trained["grid"], trained["budgets"]
     metrics: dict[str, Any] = {}
     for suffix, group, link in (("", "runs", 0.0), ("_links", "runs_links", LINK_PROB)):
-        gaps, decay = [], []
+        gaps, estimates, decay = [], [], []
         for r in trained[group]:
             if r.config.k != 1:
                 continue
             probs = policy_probs(r.logits, grid.valid)
             gaps.append(measure_mu_k(grid, probs, b["mu_starts"], b["mu_rollouts"], link,
                                      r.seed)["gaps"])
+            estimates.append(estimate_mu_k(
+                grid, probs, b["mu_starts"], b["mu_rollouts"], b["mu_candidates"],
+                b["mu_confirm"], b["mu_search"], link_prob=link, seed=r.seed))
             decay.append(measure_mu_decay(grid, probs, b["mu_starts"], b["mu_rollouts"],
                                           link, r.seed))
         mu = summarize_mu_k(np.concatenate(gaps, 1))
         metrics[f"mu_k{suffix}"] = mu["max"]
         metrics[f"mu_k{suffix}_q95"] = mu["quantile"]
         metrics[f"mu_k{suffix}_mean"] = mu["mean"]
+        metrics.update({f"mu_k{suffix}{key}": value
+                        for key, value in combine_mu_k(estimates).items()})
         metrics[f"mu_decay{suffix}"] = [float(x) for x in np.nanmean(decay, 0)]
     return metrics
+
+
+def combine_mu_k(estimates: list[dict[str, Any]]) -> dict[str, Any]:
+    """One policy per seed, one ``estimate_mu_k`` each, pooled per k: the interval of the
+    seed whose lower bound is highest (``_ci``), the largest gap the searches found
+    (``_search``, with its interval ``_search_ci``), and the zero events (``_differ``
+    (start, rollout) pairs that changed Q_i, over ``_eligible`` starts; ``_zero_bound``, the
+    rule of three over every seed's pairs when none did). Keys are suffixes of ``mu_k``."""
+    out: dict[str, list] = {key: [] for key in (
+        "_ci", "_search", "_search_ci", "_differ", "_eligible", "_zero_bound")}
+    for k in range(len(estimates[0]["k"])):
+        seen = [e for e in estimates if e["eligible"][k]]
+        differ = sum(e["differ"][k] for e in seen)
+        pairs = sum(e["eligible"][k] * e["settings"]["rollouts"] for e in seen)
+        out["_differ"].append(differ)
+        out["_eligible"].append(sum(e["eligible"][k] for e in seen))
+        out["_zero_bound"].append(3.0 / pairs if seen and differ == 0 else None)
+        out["_ci"].append(max((e["ci"][k] for e in seen), default=None,
+                              key=lambda ci: (ci[0], ci[1])))
+        searched = [e for e in seen if e["search"][k] is not None]
+        top = max(searched, key=lambda e: e["search_ci"][k][0], default=None)
+        out["_search"].append(top["search"][k] if top else None)
+        out["_search_ci"].append(top["search_ci"][k] if top else None)
+    return out
 
 
 def summarize_linear(trained: dict[str, Any]) -> dict[str, Any]:
