@@ -314,7 +314,9 @@ class SACConfig:
     every actor weight the mean weight of the other samples of the same user and local
     state in the batch: not in the paper; it leaves the gradient's expectation unchanged and
     cuts its variance (a critic that generalises gives every neighbour a sizeable value, and
-    the weight sums them)."""
+    the weight sums them). ``critic_gamma`` is the discount of the critic's TD target (None:
+    the network's gamma); 0 makes the critic a model of the immediate reward, which measures
+    what bootstrapping adds."""
 
     k: int = 1
     critic: str = "tabular"
@@ -326,6 +328,7 @@ class SACConfig:
     link_prob: float = 0.0       # stochastic non-local links (0: the access graph only)
     eval_every: int = 5_000      # training episodes between evaluations
     eval_episodes: int = 2_000
+    critic_gamma: float | None = None  # the TD target's discount (None: the network's)
 
     def __post_init__(self) -> None:
         check_int("k", self.k, 0, MAX_USERS)  # no hop radius reaches further than the users
@@ -339,6 +342,8 @@ class SACConfig:
         check_unit("critic_lr", self.critic_lr, positive=True)
         check_float("actor_lr", self.actor_lr, positive=True)
         check_unit("link_prob", self.link_prob)
+        if self.critic_gamma is not None:
+            check_unit("critic_gamma", self.critic_gamma)
 
 
 @dataclass
@@ -452,7 +457,9 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
             states[:, t] = state_index(queues)
             actions[:, t] = sample_actions(probs, states[:, t], rng)
             queues, rewards[:, t], _ = env.step(actions[:, t])
-        q = _critic_values(critic, states, actions, rewards, grid.gamma, cfg.critic_lr)
+        q = _critic_values(critic, states, actions, rewards,
+                           grid.gamma if cfg.critic_gamma is None else cfg.critic_gamma,
+                           cfg.critic_lr)
         # sum of Q_j over j in N_i^k, as a sparse product (an (n, n) matrix would not fit
         # for thousands of users)
         weights = discount[None, :, None] * (near @ q.reshape(-1, n).T).T.reshape(q.shape)

@@ -333,3 +333,23 @@ def test_measure_mu_k_rejects_bad_policies():
         measure_mu_k(g, np.ones((3, 4, 9)))
     with pytest.raises(ValueError, match="finite"):
         measure_mu_k(g, np.full((g.n_users, g.n_states, g.n_actions), np.nan))
+
+
+def test_critic_gamma_sets_only_the_td_targets_discount(monkeypatch):
+    from course_lib import wireless_sac
+
+    seen = []
+    real = wireless_sac._critic_values
+
+    def spy(critic, states, actions, rewards, gamma, lr):
+        seen.append(gamma)
+        return real(critic, states, actions, rewards, gamma, lr)
+
+    monkeypatch.setattr(wireless_sac, "_critic_values", spy)
+    g = make_grid()
+    small = {"k": 1, "episodes": 400, "eval_every": 400, "eval_episodes": 10}
+    train_sac(g, SACConfig(**small, critic_gamma=0.0), 0)
+    train_sac(g, SACConfig(**small), 0)
+    assert seen == [0.0, 0.0, g.gamma, g.gamma]
+    with pytest.raises(ValueError, match="critic_gamma"):
+        SACConfig(critic_gamma=1.5)
