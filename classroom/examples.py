@@ -95,12 +95,8 @@ class Recorder:
             self.examples[item.nodeid] = calls
 
     def save(self, path: Path) -> None:
-        save(self.examples, path)
-
-
-def save(examples: dict[str, list[bytes]], path: Path) -> None:
-    with open(path, "wb") as f:
-        pickle.dump(examples, f, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(path, "wb") as f:
+            pickle.dump(self.examples, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load(path: Path) -> dict[str, list[bytes]]:

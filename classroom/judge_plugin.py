@@ -80,19 +80,22 @@ def pytest_unconfigure(config: Any) -> None:
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     only = {i for i in os.environ.get("GRADER_ONLY", "").split(",") if i}
     if only:  # grading some exercises only
-        keep = [item for item in items if only & {str(i) for mark in
+        _keep(config, items, lambda item: only & {str(i) for mark in
                                                   item.iter_markers("exercise")
-                                                  for i in mark.args}]
-        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
-        items[:] = keep
+                                                  for i in mark.args})
     if _STATE["recorder"] is not None:  # only the property tests draw examples
-        keep = [item for item in items if examples.is_property_test(item)]
-        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
-        items[:] = keep
+        _keep(config, items, examples.is_property_test)
     for item in items:
         _RESULTS[item.nodeid] = {"outcome": "not run", "exercises": _exercises(item),
                                  "message": ""}
     _save(*(item.nodeid for item in items))
+
+
+def _keep(config: Any, items: list[Any], wanted: Any) -> None:
+    """Deselect the items for which ``wanted(item)`` is false."""
+    keep = [item for item in items if wanted(item)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
 
 
 def _timeout(signum: int, frame: Any) -> None:
