@@ -2,7 +2,9 @@
 
 Hypothesis spends most of a judge's time drawing examples (about 8 of its 15 s for a full
 submission), and under the grading seed it draws the same ones for every submission: while a
-test passes, what it draws next depends only on the seed and on what it drew before, and under
+test passes, what it draws next depends only on the seed and on what it drew before (once
+Hypothesis no longer mixes in constants of whatever local modules are loaded:
+``draw_from_the_seed_alone``), and under
 the grading profile a failing test stops at its first failing example. So a batch runs the
 property tests once against the references (``record``: the drawn arguments of every call, in
 order), and each submission's judge calls the test body on those arguments (``replay``), with
@@ -97,6 +99,25 @@ class Recorder:
     def save(self, path: Path) -> None:
         with open(path, "wb") as f:
             pickle.dump(self.examples, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def draw_from_the_seed_alone() -> bool:
+    """Stop Hypothesis from mixing constants of the local modules loaded so far into its
+    examples (it scans every module outside site-packages and the tests as it is imported).
+    Under grading that pool would make the examples depend on what a judge happened to
+    import: the references when recording, every test file in a single grade, a lazily
+    imported module in one run and not in another. Without it, the grading seed alone draws
+    them, in a batch's recording as in a single grade. False where this Hypothesis has no
+    such pool (nothing to stop)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a Hypothesis without the module
+        return False
+    if not hasattr(providers, "_get_local_constants") or not hasattr(providers, "Constants"):
+        return False
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    return True
 
 
 def load(path: Path) -> dict[str, list[bytes]]:

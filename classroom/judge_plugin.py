@@ -54,6 +54,7 @@ def _save(*nodeids: str) -> None:
 
 
 def pytest_configure(config: Any) -> None:
+    examples.draw_from_the_seed_alone()
     if os.environ.get(examples.RECORD_VAR):  # the batch's one run against the references
         from course_lib import exercises
 
@@ -177,8 +178,10 @@ def pytest_runtest_logreport(report: Any) -> None:
                                                            else "failed")
         if report.failed:
             crash = getattr(report.longrepr, "reprcrash", None)
-            entry["message"] = (crash.message if crash is not None
-                                else str(report.longrepr))[-1500:]
+            message = crash.message if crash is not None else str(report.longrepr)
+            # its head gives the reason (``grade._reason``), its tail the failing example
+            entry["message"] = (message if len(message) <= 1500
+                                else message[:1000] + "\n…\n" + message[-500:])
         dispatcher = _STATE["dispatcher"]
         if dispatcher is not None and dispatcher.stand_ins:
             entry["stand_ins"] = sorted(dispatcher.stand_ins)

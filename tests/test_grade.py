@@ -4,6 +4,7 @@ hostile ones. Maintainers' test: the submissions are built from solutions/."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -230,7 +231,7 @@ def test_a_teachers_own_tests_are_graded_with_their_own_points(work):
 
 
 # 1.1 gives a tie above 0.5 in a batch of auctions to the last of the tied bidders: under the
-# grading seed the property tests' first such example is their 72nd
+# grading seed the property tests' first such example is their 61st
 TIES_TO_THE_LAST = (
     "import numpy as _np\n_real_first = first_price_auction\n"
     "def first_price_auction(bids):\n"
@@ -246,8 +247,15 @@ TIES_TO_THE_LAST = (
     "    return type(out)(winner, out.price)\n")
 
 
-def test_a_batch_replays_the_examples_that_a_single_grade_draws(work, tmp_path):
-    from classroom import examples
+def _drawn(message):
+    """The failing example's array in a failure message, whitespace aside (Hypothesis's
+    note and the replay's lay it out differently)."""
+    found = re.search(r"bids=(array\(.*?\]\))", message, re.S)
+    return re.sub(r"\s", "", found.group(1)) if found else None
+
+
+def test_a_batch_replays_the_examples_that_a_single_grade_draws(work, tmp_path, monkeypatch):
+    from classroom import examples, grade as grading
     from classroom.grade import JudgeServer
 
     with JudgeServer() as server:
@@ -262,10 +270,28 @@ def test_a_batch_replays_the_examples_that_a_single_grade_draws(work, tmp_path):
 
     sub = make_submission(tmp_path / "batch" / "tied", {"1.1"},
                           extra={"course_lib/auctions.py": TIES_TO_THE_LAST})
+    judged = []  # the raw results of every judge
+    real_run_judge = grading.run_judge
+
+    def run_judge(*args, **kwargs):
+        judged.append(real_run_judge(*args, **kwargs))
+        return judged[-1]
+
+    monkeypatch.setattr(grading, "run_judge", run_judge)
     single = {e.id: e for e in grade(sub, only={"1.1"}).exercises}["1.1"]
     grade_folder(tmp_path / "batch", tmp_path / "grades", only={"1.1"}, publish=True)
     batch = json.loads((tmp_path / "grades" / "tied.json").read_text())["exercises"][0]
     # the same tests fail, property tests among them, with the same messages
     assert single.failures == batch["failures"] and batch["passed"] == single.passed
+    # on the same example: the single grade's drawn live by Hypothesis (whatever else its
+    # judge imported), the batch's replayed from the recording against the references
+    runs = [r for r in judged if any(v["outcome"] == "failed" for v in r.values())]
+    assert len(runs) == 2  # besides these, the judges that collect the tests and record
+    live, replayed = runs
+    failed = [t for t, r in live.items() if "test_property" in t and r["outcome"] == "failed"]
+    assert len(failed) == 2
+    for test in failed:
+        assert "Falsifying example (61 of 150)" in replayed[test]["message"]
+        assert _drawn(live[test]["message"]) == _drawn(replayed[test]["message"]) is not None
     assert len([f for f in single.failures if f.startswith("test_property")]) == 2
     assert len(single.failures) < single.total["public"]
