@@ -133,3 +133,75 @@ def stale_start_return(grid: WirelessGrid, p_send: float, episodes: int = 2000,
         previous = queues
         total += episode.mean()
     return total / rounds
+
+
+RICH_SEND_PROBS = tuple(round(0.05 * k, 2) for k in range(21))  # 0, 0.05, ..., 1
+
+
+def user_classes(grid: WirelessGrid) -> tuple[np.ndarray, list[int]]:
+    """Each user's class, the index into the sorted list of how many access points users
+    reach (returned second: on the course's grids [1, 2, 4], corner, edge and inner cells)."""
+    check_grid(grid)
+    reach = grid.access.sum(1)
+    counts = sorted({int(r) for r in reach})
+    return np.searchsorted(counts, reach), counts
+
+
+def rich_aloha_policy(grid: WirelessGrid, table: Any) -> Policy:
+    """The ALOHA-like rule with a send probability per (user class, queue state):
+    ``table[c, s - 1]`` for a user of class c (``user_classes``) whose occupied slots, as
+    bits (slot j -> 2**j), add up to s >= 1. Which packet and which access point: as in
+    ``aloha_actions``; the decision to send is drawn apart, so a table of one value p is
+    the rule with ``p_send = p``."""
+    classes, counts = user_classes(grid)
+    table = as_float_array(table, "table", finite=True)
+    states = 2 ** grid.deadline - 1
+    if table.shape != (len(counts), states):
+        raise ValueError(f"table must have shape ({len(counts)}, {states}): a row per class of "
+                         f"user (reaching {counts} access points), a column per non-empty "
+                         f"queue state, got {table.shape}")
+    if (table < 0).any() or (table > 1).any():
+        raise ValueError("table must hold probabilities in [0, 1]")
+    weights = access_point_weights(grid)
+    bits = 2 ** np.arange(grid.deadline)
+    padded = np.concatenate([np.zeros((len(counts), 1)), table], 1)  # an empty queue waits
+
+    def policy(queues: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        state = (np.asarray(queues, dtype=np.int64) * bits).sum(-1)
+        chosen = aloha_actions(queues, weights, 1.0, rng)
+        send = rng.random(chosen.shape) < padded[classes, state]
+        return np.where(send, chosen, 0)
+    return policy
+
+
+def tune_rich_aloha(grid: WirelessGrid, start: float, episodes: int = 2000, seed: int = 0,
+                    link_prob: float = 0.0, sweeps: int = 2,
+                    values: Sequence[float] = RICH_SEND_PROBS) -> tuple[np.ndarray, float]:
+    """Coordinate ascent on ``rich_aloha_policy``'s table from every entry at ``start``
+    (e.g. ``tune_aloha``'s best): each entry in turn takes the best of ``values``, the others
+    held, ``sweeps`` times over; every policy is scored on the same ``episodes`` (seed
+    ``seed``). Returns the table and its return on those episodes, which the search chose,
+    so it overstates: score the table on fresh episodes."""
+    start = check_unit("start", start)
+    sweeps = check_int("sweeps", sweeps, 1)
+    values = [check_unit("values entry", v) for v in values]
+    if not values:
+        raise ValueError("values must list at least one probability")
+    classes, counts = user_classes(grid)
+    table = np.full((len(counts), 2 ** grid.deadline - 1), start)
+
+    def score(candidate: np.ndarray) -> float:
+        return discounted_return(grid, rich_aloha_policy(grid, candidate), episodes, seed,
+                                 link_prob)
+    best = score(table)
+    for _ in range(sweeps):
+        for entry in np.ndindex(table.shape):
+            for value in values:
+                if value == table[entry]:
+                    continue
+                candidate = table.copy()
+                candidate[entry] = value
+                got = score(candidate)
+                if got > best:
+                    best, table = got, candidate
+    return table, best

@@ -372,6 +372,16 @@ class SACRun:
         return lambda queues, rng: sample_actions(probs, state_index(queues), rng)
 
 
+def episodes_to(run: SACRun, target: float) -> int | None:
+    """Training episodes at ``run``'s first evaluation at or above ``target`` (None: none
+    reached it); resolved to the run's evaluation interval."""
+    if not isinstance(run, SACRun):
+        raise TypeError(f"run must be a SACRun, got {type(run).__name__}")
+    target = check_float("target", target)
+    return next((e for e, r in zip(run.episodes, run.returns, strict=True) if r >= target),
+                None)
+
+
 def _critic_values(critic: Any, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
                    gamma: float, lr: float) -> np.ndarray:
     """One TD(0) step of either critic on a batch (B, T + 1, n), then every Q_j(z_j(t))."""

@@ -183,3 +183,61 @@ def test_the_authors_stale_first_decision_lowers_the_benchmark():
     stale = stale_start_return(grid, 0.35, 4000, seed=0)
     assert 0.17 < right < 0.19
     assert 0.12 < stale < 0.15
+
+
+# ======================================================================================
+# The richer benchmark: a send probability per class of user and queue state
+# ======================================================================================
+
+
+def test_user_classes_count_the_access_points_a_user_reaches():
+    from course_lib.aloha import user_classes
+
+    g = make_grid()
+    classes, counts = user_classes(g)
+    assert counts == [1, 2, 4]  # corner, edge and inner cells of the 3 x 4 grid
+    np.testing.assert_array_equal(np.asarray(counts)[classes], g.access.sum(1))
+
+
+def test_the_rich_rule_sends_by_class_and_queue_state():
+    from course_lib.aloha import rich_aloha_policy, user_classes
+
+    g = make_grid()
+    classes, _ = user_classes(g)
+    weights = access_point_weights(g)
+    queues = np.random.default_rng(0).random((4000, g.n_users, g.deadline)) < 0.5
+    # a table of ones is the rule that always sends: the same draws as aloha_actions at 1
+    ones = rich_aloha_policy(g, np.ones((3, 3)))(queues, np.random.default_rng(5))
+    np.testing.assert_array_equal(
+        ones, aloha_actions(queues, weights, 1.0, np.random.default_rng(5)))
+    assert not rich_aloha_policy(g, np.zeros((3, 3)))(queues, np.random.default_rng(5)).any()
+    # only inner users (class 2) holding a packet in slot 1 alone (state 2) may send, half
+    # of the time
+    table = np.zeros((3, 3))
+    table[2, 1] = 0.5
+    sent = rich_aloha_policy(g, table)(queues, np.random.default_rng(6)) > 0
+    allowed = (classes == 2)[None, :] & queues[..., 1] & ~queues[..., 0]
+    assert not sent[~allowed].any()
+    assert sent[allowed].mean() == pytest.approx(0.5, abs=0.02)
+
+
+def test_the_rich_rule_rejects_bad_tables():
+    from course_lib.aloha import rich_aloha_policy, tune_rich_aloha
+
+    g = make_grid()
+    with pytest.raises(ValueError, match=r"shape \(3, 3\)"):
+        rich_aloha_policy(g, np.ones((3, 4)))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        rich_aloha_policy(g, np.full((3, 3), 1.5))
+    with pytest.raises(ValueError, match="at least one"):
+        tune_rich_aloha(g, 0.3, episodes=20, values=[])
+
+
+def test_coordinate_ascent_never_does_worse_than_its_start():
+    from course_lib.aloha import rich_aloha_policy, tune_rich_aloha
+
+    g = make_grid()
+    table, tuned = tune_rich_aloha(g, 0.35, episodes=200, seed=3, values=(0.0, 0.35, 1.0))
+    start = discounted_return(g, rich_aloha_policy(g, np.full((3, 3), 0.35)), 200, 3)
+    assert tuned >= start and set(np.unique(table)) <= {0.0, 0.35, 1.0}
+    assert tuned == discounted_return(g, rich_aloha_policy(g, table), 200, 3)

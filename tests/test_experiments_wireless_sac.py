@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from course_lib import exercises
@@ -40,7 +41,26 @@ def test_metric_names_are_the_documented_interface(metrics):
                 "mu_k_links_mean"):
         assert len(metrics[key]) == 3, key   # k = 0, 1, 2 (the network's diameter is 3)
     assert set(metrics["aloha_stale_start"]) == {"send_prob", "return"}
+    assert set(metrics["returns_gamma0"]) == {"tabular", "linear"}
+    every = metrics["episodes_to_024_every"]
+    assert every == wireless_sac.BUDGETS["quick"]["eval_every"]
+    assert set(metrics["episodes_to_024"]) == {"tabular_nobaseline", "tabular_baseline",
+                                               "linear_nobaseline", "linear_baseline"}
+    for reached in metrics["episodes_to_024"].values():
+        assert len(reached) == 1 and all(e is None or e % every == 0 for e in reached)
+    rich = metrics["aloha_rich"]
+    assert rich["classes"] == [1, 2, 4] and np.array(rich["table"]).shape == (3, 3)
+    assert metrics["returns_aloha_rich"] == rich["fresh"]["aloha_rich"]
     json.dumps(metrics)  # serialisable
+
+
+def test_the_tuned_benchmarks_are_scored_again_on_fresh_episodes(metrics):
+    rich = metrics["aloha_rich"]
+    assert rich["fresh_episodes"] == wireless_sac.BUDGETS["quick"]["aloha_episodes"]
+    assert abs(rich["fresh"]["aloha"] - metrics["returns"]["aloha"]) < 0.01
+    # nine send probabilities, each at least as good as the one they started from on the
+    # tuning episodes: on fresh ones the richer rule is not far behind the plain one
+    assert rich["fresh"]["aloha_rich"] > rich["fresh"]["aloha"] - 0.01
 
 
 def test_quick_mode_k1_beats_the_tuned_benchmark(metrics):

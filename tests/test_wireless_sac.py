@@ -353,3 +353,16 @@ def test_critic_gamma_sets_only_the_td_targets_discount(monkeypatch):
     assert seen == [0.0, 0.0, g.gamma, g.gamma]
     with pytest.raises(ValueError, match="critic_gamma"):
         SACConfig(critic_gamma=1.5)
+
+
+def test_episodes_to_a_return_reads_the_first_evaluation_that_reached_it():
+    from course_lib.wireless_sac import SACRun, episodes_to
+
+    run = SACRun(SACConfig(), 0, np.zeros((1, 1, 1)), None, episodes=[0, 200, 400, 600],
+                 returns=[0.1, 0.25, 0.2, 0.3])
+    assert episodes_to(run, 0.24) == 200 and episodes_to(run, 0.3) == 600
+    assert episodes_to(run, 0.31) is None
+    with pytest.raises(TypeError, match="SACRun"):
+        episodes_to({"episodes": [0]}, 0.24)
+    with pytest.raises(ValueError, match="target"):
+        episodes_to(run, float("nan"))
