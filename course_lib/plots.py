@@ -440,6 +440,42 @@ def plot_weight_shift_curves(curves: Mapping[str, Mapping[str, Sequence[Sequence
     return axes
 
 
+def plot_paired_shifts(entries: Mapping[str, Mapping[str, Any]], ax: Any | None = None) -> Any:
+    """One row per weight-shift measure (``entries``: {label: a ``paired_shift`` result, with
+    ``detectable`` from ``with_power``}): each seed's difference hierarchical minus society
+    (dots), their mean and 95 % t-interval (bar), and the band of differences smaller than
+    ``detectable`` (grey: a test with these seeds would miss them more than 20 % of the time).
+
+    Measures have different units, so every row is divided by the society's mean of that
+    measure: the axis reads "how much more (or less) the hierarchical learner shifted, as a
+    fraction of what the society shifted". A row whose society mean is 0 is left out."""
+    if not entries:
+        raise ValueError("entries is empty")
+    ax = _axes(ax, (7.0, 0.45 * len(entries) + 1.2))
+    labels = []
+    for label, entry in entries.items():
+        scale = float(np.mean(entry["society"]))
+        if scale == 0.0:
+            continue
+        y = -len(labels)
+        labels.append(label)
+        detectable = entry.get("detectable")
+        if detectable is not None:
+            ax.fill_between([-detectable / scale, detectable / scale], y - 0.35, y + 0.35,
+                            color="0.85", lw=0)
+        ax.plot(np.asarray(entry["differences"]) / scale, np.full(entry["n"], y), "o",
+                color=METHOD_COLORS["hierarchical"], ms=4, alpha=0.6)
+        if entry["low"] is not None:
+            ax.plot([entry["low"] / scale, entry["high"] / scale], [y, y], color="black", lw=2)
+        ax.plot([entry["mean"] / scale], [y], "D", color="black", ms=6)
+    ax.axvline(0.0, color="black", ls=":", lw=1)
+    ax.set_yticks(-np.arange(len(labels)), labels)
+    ax.set_xlabel("(hierarchical - society) / society's mean")
+    ax.set_title("paired differences over seeds: mean, 95 % interval, detectable band")
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
 # --------------------------------------------------------------------------------------
 # Chapter 5: analogy-making on MNIST
 # --------------------------------------------------------------------------------------

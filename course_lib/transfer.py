@@ -8,7 +8,9 @@ Three learners, each trained by the chapter's PPO, share the protocol:
 * ``flat``: one PPO policy over the four primitive actions.
 
 The options are frozen throughout. ``weight_shift`` (exercise 4.4) measures how much of a
-learner changed during transfer.
+learner changed during transfer; ``relative_change`` and ``effective_share_moved`` measure it
+without a threshold and in each layer's own units, and ``paired_shift`` compares the society
+and the hierarchical learner seed by seed.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .exercises import exercise
 from .option_society import train_option_society
 from .options import Option, OptionEnv, load_options
 from .ppo import PPOConfig, TrainingLog, train_ppo
-from .stats import ci95_half_width
+from .stats import ci95_half_width, paired_difference
 from .validation import check_choice, check_float, check_int
 
 METHODS = ("society", "hierarchical", "flat")
@@ -96,7 +98,8 @@ def _as_arrays(params: Any, name: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _check_shift_args(before: Any, after: Any, threshold: Any) -> dict[str, Any]:
+def _check_pair(before: Any, after: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``before`` and ``after`` as float arrays naming the same parameters of equal shapes."""
     b, a = _as_arrays(before, "before"), _as_arrays(after, "after")
     if set(b) != set(a):
         raise ValueError(f"before and after must name the same parameters; only in before: "
@@ -107,6 +110,11 @@ def _check_shift_args(before: Any, after: Any, threshold: Any) -> dict[str, Any]
                              f"{a[key].shape} after")
     if sum(x.size for x in b.values()) == 0:
         raise ValueError("there are no parameters to compare")
+    return b, a
+
+
+def _check_shift_args(before: Any, after: Any, threshold: Any) -> dict[str, Any]:
+    b, a = _check_pair(before, after)
     return {"before": b, "after": a,
             "threshold": check_float("threshold", threshold, non_negative=True)}
 
@@ -255,6 +263,221 @@ def weight_shift_per_primitive(run: TransferRun,
         mine = {key: value for key, value in after.items() if key.startswith(f"bidders.{k}.")}
         shifts.append(weight_shift({key: run.pretrained[key] for key in mine}, mine, threshold))
     return shifts
+
+
+# --------------------------------------------------------------------------------------
+# Scale-free measures of the shift
+# --------------------------------------------------------------------------------------
+#
+# ``weight_shift`` counts scalars that moved by more than a fixed amount. That amount means
+# different things in different networks: a layer initialised at a larger scale, or trained
+# with larger steps, crosses it sooner. The two measures below use no threshold, and each
+# layer's change is read in units of that layer's own size, so they can be compared between
+# networks of different widths, depths and parametrisations.
+
+
+def _layers(params: Mapping[str, np.ndarray]) -> dict[str, list[str]]:
+    """Parameter names grouped by their module ("torso.0.weight" and "torso.0.bias" form the
+    layer "torso.0"), in order."""
+    layers: dict[str, list[str]] = {}
+    for key in params:
+        layers.setdefault(key.rsplit(".", 1)[0], []).append(key)
+    return layers
+
+
+def _layer_norm(params: Mapping[str, np.ndarray], keys: list[str]) -> float:
+    return float(np.sqrt(sum(float((params[k] ** 2).sum()) for k in keys)))
+
+
+def _checked_layers(before: Any, after: Any) -> tuple[dict[str, np.ndarray],
+                                                       dict[str, np.ndarray],
+                                                       dict[str, list[str]]]:
+    b, a = _check_pair(before, after)
+    layers = {name: keys for name, keys in _layers(b).items()
+              if sum(b[k].size for k in keys) > 0}
+    for name, keys in layers.items():
+        if _layer_norm(b, keys) == 0.0:
+            raise ValueError(f"layer {name!r} is all zeros in before: its relative change is "
+                             "undefined")
+    return b, a, layers
+
+
+def relative_change_per_layer(before: Any, after: Any) -> dict[str, float]:
+    """How far each layer moved, in units of its own size: ``||after_l - before_l|| /
+    ||before_l||`` (Euclidean norms over the layer's weight and bias together).
+
+    Parameters
+    ----------
+    before, after : state_dict or torch module
+        The same named parameters at two moments; a layer is the set of parameters whose names
+        share everything up to the last dot ("torso.0.weight", "torso.0.bias" -> "torso.0").
+
+    Returns
+    -------
+    dict of str -> float >= 0
+        One entry per layer, in order. Scaling a layer's parameters (before and after) by any
+        factor leaves its entry unchanged; ``after = 2 * before`` gives 1.0.
+
+    Raises
+    ------
+    ValueError
+        When a layer is all zeros in ``before`` (its relative change has no meaning).
+    """
+    b, a, layers = _checked_layers(before, after)
+    return {name: float(np.sqrt(sum(float(((a[k] - b[k]) ** 2).sum()) for k in keys))
+                        / _layer_norm(b, keys))
+            for name, keys in layers.items()}
+
+
+def relative_change(before: Any, after: Any) -> float:
+    """The mean over layers of ``relative_change_per_layer``: how far a typical layer moved,
+    relative to its size.
+
+    Each layer counts once whatever its size, so a network of three small sub-networks and a
+    network of one are compared layer for layer; neither the number of parameters nor the
+    scale at which a layer's weights live enters.
+
+    Examples
+    --------
+    >>> relative_change({"a.weight": [3.0, 4.0], "b.weight": [1.0]},
+    ...                 {"a.weight": [3.0, 4.0], "b.weight": [1.5]})  # (0 + 0.5) / 2
+    0.25
+    """
+    return float(np.mean(list(relative_change_per_layer(before, after).values())))
+
+
+def effective_share_moved(before: Any, after: Any) -> float:
+    """The share of a network's scalars that carries its change, without a threshold.
+
+    Each scalar's change is first put in units of its layer's typical weight,
+    ``u_i = (after_i - before_i) / rms(before_l)``, then the participation ratio of those
+    changes is taken::
+
+        share = (sum_i u_i**2)**2 / (N * sum_i u_i**4)        (N: number of scalars)
+
+    If ``k`` of the ``N`` scalars moved, all by the same amount (in their layers' units), and
+    the rest stayed put, the share is exactly ``k / N``: the measure is a threshold-free
+    version of ``weight_shift``. Spreading the change evenly raises it towards 1;
+    concentrating it on a few scalars lowers it towards ``1 / N``.
+
+    Returns
+    -------
+    float in [0, 1]
+        0.0 when nothing moved. Multiplying every change by a constant, or rescaling any layer
+        (before and after), leaves the share unchanged.
+
+    Notes
+    -----
+    A layer that moved far relative to its own size dominates the sums: a policy head
+    initialised near zero and little trained before transfer can hold nearly all of them, and
+    the share is then about that layer's fraction of the network. Read it beside
+    ``relative_change``, which counts every layer once.
+
+    Examples
+    --------
+    >>> effective_share_moved({"w": [1.0, 1.0, 1.0, 1.0]}, {"w": [2.0, 0.0, 1.0, 1.0]})
+    0.5
+    """
+    b, a, layers = _checked_layers(before, after)
+    units = []
+    for keys in layers.values():
+        size = sum(b[k].size for k in keys)
+        rms = _layer_norm(b, keys) / np.sqrt(size)
+        units.extend(((a[k] - b[k]) / rms).ravel() for k in keys)
+    u = np.concatenate(units)
+    # Rescale before squaring twice: tiny changes would otherwise underflow to a 0/0.
+    peak = np.abs(u).max()
+    if peak == 0.0:
+        return 0.0
+    u = u / peak
+    return float((u ** 2).sum() ** 2 / (u.size * (u ** 4).sum()))
+
+
+SHIFT_MEASURES = {"weight_shift": "share of scalars that moved by more than the threshold",
+                  "relative_change": "mean over layers of ||change|| / ||layer||",
+                  "effective_share": "threshold-free share of scalars that carry the change"}
+
+
+def shift_of(run: TransferRun, measure: str = "relative_change",
+             threshold: float = WEIGHT_SHIFT_THRESHOLD) -> float:
+    """One measure of ``SHIFT_MEASURES`` for one run, from the end of pre-training
+    (``run.pretrained``) to the end of transfer (``run.learner``); ``threshold`` is used by
+    ``weight_shift`` only."""
+    if not isinstance(run, TransferRun):
+        raise TypeError(f"run must be a TransferRun, got {type(run).__name__}")
+    measure = check_choice("measure", measure, tuple(SHIFT_MEASURES))
+    before, after = run.pretrained, run.learner.state_dict()
+    if measure == "weight_shift":
+        return weight_shift(before, after, check_float("threshold", threshold,
+                                                       non_negative=True))
+    return (relative_change if measure == "relative_change" else effective_share_moved)(
+        before, after)
+
+
+def pair_by_seed(runs: Any, first: str = "hierarchical",
+                 second: str = "society") -> list[tuple[TransferRun, TransferRun]]:
+    """The runs of two methods matched by seed: ``[(first's run, second's run), ...]`` in
+    increasing seed order. Every seed must have exactly one run of each."""
+    if isinstance(runs, (str, bytes)) or not hasattr(runs, "__iter__"):
+        raise TypeError(f"runs must be a list of TransferRun, got {type(runs).__name__}")
+    runs = list(runs)
+    for r in runs:
+        if not isinstance(r, TransferRun):
+            raise TypeError(f"runs must hold TransferRun objects, got {type(r).__name__}")
+    first, second = check_method(first), check_method(second)
+    if first == second:
+        raise ValueError(f"first and second must be different methods, got {first!r} twice")
+    by: dict[str, dict[int, TransferRun]] = {first: {}, second: {}}
+    for r in runs:
+        if r.method in by:
+            if r.seed in by[r.method]:
+                raise ValueError(f"two {r.method} runs share seed {r.seed}")
+            by[r.method][r.seed] = r
+    unmatched = sorted(set(by[first]) ^ set(by[second]))
+    if unmatched:
+        raise ValueError(f"seeds {unmatched} have a run of only one of {first!r} and "
+                         f"{second!r}: every seed needs both to be paired")
+    if not by[first]:
+        raise ValueError(f"runs holds no pair of {first!r} and {second!r} runs")
+    return [(by[first][s], by[second][s]) for s in sorted(by[first])]
+
+
+def paired_shift(runs: Any, measure: str = "relative_change",
+                 threshold: float = WEIGHT_SHIFT_THRESHOLD,
+                 confidence: float = 0.95) -> dict[str, Any]:
+    """Hierarchical minus society, seed by seed, for one shift measure.
+
+    The two learners of one seed share their seed, their pre-training task's draws and the
+    options; the difference within a seed cancels what they share, and the spread of those
+    differences over seeds sets the interval.
+
+    Parameters
+    ----------
+    runs : list of TransferRun
+        Every seed needs one "society" and one "hierarchical" run (other methods are ignored).
+    measure : one of ``SHIFT_MEASURES``
+    threshold : float >= 0
+        For ``measure="weight_shift"`` only.
+    confidence : float in (0, 1)
+
+    Returns
+    -------
+    dict
+        ``stats.paired_difference(hierarchical, society)`` (``mean``, ``low``, ``high``,
+        ``sd``, ``p_value``, ``n``, ``differences``) plus ``seeds``, ``hierarchical`` and
+        ``society`` (the per-seed values), ``measure`` and, for ``weight_shift``,
+        ``threshold``. A positive mean says the hierarchical learner shifted more.
+    """
+    measure = check_choice("measure", measure, tuple(SHIFT_MEASURES))
+    threshold = check_float("threshold", threshold, non_negative=True)
+    pairs = pair_by_seed(runs)
+    hier = [shift_of(h, measure, threshold) for h, _ in pairs]
+    soc = [shift_of(s, measure, threshold) for _, s in pairs]
+    out = {"measure": measure, **paired_difference(hier, soc, confidence),
+           "seeds": [h.seed for h, _ in pairs], "hierarchical": hier, "society": soc}
+    if measure == "weight_shift":
+        out["threshold"] = threshold
+    return out
 
 
 # --------------------------------------------------------------------------------------

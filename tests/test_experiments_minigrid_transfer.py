@@ -21,13 +21,16 @@ def metrics():
 
 def test_registered_under_its_cli_name():
     assert EXPERIMENTS["minigrid-transfer"].endswith("minigrid_transfer")
-    assert minigrid_transfer.BUDGETS["full"]["seeds"] >= 3
+    # The paired weight-shift test needs at least five seeds in full mode.
+    assert minigrid_transfer.BUDGETS["full"]["seeds"] >= 5
 
 
 def test_metric_names_are_the_documented_interface(metrics):
     assert set(metrics) >= {"pretrain", "transfer", "weight_shift", "seeds", "env_steps",
                             "wall_s", "device", "transfer_chance", "observation", "optimizer",
-                            "weight_shift_curve", "flat_sweep", "flat_sweep_budget"}
+                            "weight_shift_curve", "flat_sweep", "flat_sweep_budget",
+                            "weight_shift_paired", "weight_shift_relative",
+                            "weight_shift_effective", "weight_shift_power"}
     assert (metrics["observation"], metrics["optimizer"]) == ("compact", "adam")
     assert set(metrics["weight_shift_curve"]) == {"society", "hierarchical"}
     for method, curve in metrics["weight_shift_curve"].items():
@@ -51,6 +54,23 @@ def test_metric_names_are_the_documented_interface(metrics):
     assert set(metrics["weight_shift"]) == {"society", "hierarchical"}
     assert all(0.0 < v <= 1.0 for v in metrics["weight_shift"].values())
     assert metrics["seeds"] == [0]
+    # Paired entries: one seed gives a difference but no interval, power or verdict.
+    paired = metrics["weight_shift_paired"]
+    assert [row["threshold"] for row in paired] == list(SHIFT_THRESHOLDS)
+    at = next(row for row in paired if row["threshold"] == WEIGHT_SHIFT_THRESHOLD)
+    assert at["hierarchical"] == pytest.approx(metrics["weight_shift_per_seed"]["hierarchical"])
+    assert at["society"] == pytest.approx(metrics["weight_shift_per_seed"]["society"])
+    assert at["mean"] == pytest.approx(at["hierarchical"][0] - at["society"][0])
+    for entry in (*paired, metrics["weight_shift_relative"], metrics["weight_shift_effective"]):
+        assert entry["n"] == 1 and entry["seeds"] == [0]
+        assert entry["low"] is None and entry["detectable"] is None
+        assert entry["verdict"] == "undetermined"
+    assert metrics["weight_shift_relative"]["society"][0] > 0
+    assert 0 < metrics["weight_shift_effective"]["society"][0] <= 1
+    power = metrics["weight_shift_power"]
+    assert (power["alpha"], power["power"], power["n"]) == (0.05, 0.8, 1)
+    assert power["primary"] == minigrid_transfer.PRIMARY_MEASURE == "relative_change"
+    assert set(power["detectable"]) == {"effective_share", "relative_change", "weight_shift"}
     budget = minigrid_transfer.BUDGETS["quick"]
     assert metrics["env_steps"] >= len(METHODS) * (budget["pretrain"] + budget["transfer"])
     json.dumps(metrics)  # serialisable
@@ -109,5 +129,61 @@ def test_weight_shift_study_runs_both_optimizers_on_images(tiny_budgets):
         assert len(rows) == len(SHIFT_THRESHOLDS)
         for phase in ("pretrain", "transfer"):
             assert all(0.0 <= v <= 1.0 for v in entry["final_success"][phase].values())
+        assert entry["weight_shift_effective"]["seeds"] == [0, 1]
+        assert entry["weight_shift_power"]["n"] == 2
     with pytest.raises(ValueError, match="optimizer"):
         minigrid_transfer.weight_shift_study(quick=True, optimizers=("adagrad",))
+
+
+def _paired(differences):
+    from course_lib.stats import paired_difference
+
+    return paired_difference(differences, [0.0] * len(differences))
+
+
+def test_with_power_adds_the_detectable_difference_and_a_verdict():
+    from course_lib.stats import minimum_detectable_difference
+
+    up = minigrid_transfer.with_power(_paired([0.2, 0.3, 0.1, 0.25, 0.15]))
+    assert up["verdict"] == "hierarchical larger" and up["low"] > 0
+    sd = up["sd"]
+    assert up["detectable"] == pytest.approx(minimum_detectable_difference(sd, 5))
+    # 5 pairs at 5 % and 80 % power: 1.682 standard deviations (noncentral t)
+    assert up["detectable"] == pytest.approx(1.682 * sd, rel=1e-3)
+    down = minigrid_transfer.with_power(_paired([-0.2, -0.3, -0.1, -0.25, -0.15]))
+    assert down["verdict"] == "society larger"
+    none = minigrid_transfer.with_power(_paired([0.2, -0.3, 0.1]))
+    assert none["verdict"] == "no difference detected"
+    assert none["low"] < 0 < none["high"]
+    flat = minigrid_transfer.with_power(_paired([0.0, 0.0]))
+    assert flat["detectable"] is None and flat["verdict"] == "no difference detected"
+    assert minigrid_transfer.with_power(_paired([0.4]))["verdict"] == "undetermined"
+    with pytest.raises(TypeError, match="paired"):
+        minigrid_transfer.with_power([0.1, 0.2])
+
+
+def test_paired_metrics_from_five_seeds_of_fake_runs():
+    import torch
+
+    from course_lib.ppo import TrainingLog
+    from course_lib.transfer import TransferRun
+
+    def fake(method, seed, factor):
+        net = torch.nn.Linear(2, 2)
+        before = {k: v.clone() for k, v in net.state_dict().items()}
+        with torch.no_grad():
+            for p in net.parameters():
+                p.mul_(1 + factor)
+        return TransferRun(method, seed, TrainingLog(), TrainingLog(), None, net, before)
+
+    runs = [fake(m, s, f) for s in range(5)
+            for m, f in (("society", 0.1 + 0.01 * s), ("hierarchical", 0.3 - 0.01 * s))]
+    out = minigrid_transfer.paired_metrics(runs)
+    relative = out["weight_shift_relative"]
+    assert relative["seeds"] == [0, 1, 2, 3, 4]
+    assert relative["differences"] == pytest.approx([0.2, 0.18, 0.16, 0.14, 0.12], abs=1e-6)
+    assert relative["verdict"] == "hierarchical larger"
+    assert out["weight_shift_power"]["n"] == 5
+    assert out["weight_shift_power"]["detectable"]["relative_change"] == relative["detectable"]
+    assert len(out["weight_shift_paired"]) == len(SHIFT_THRESHOLDS)
+    json.dumps(out)

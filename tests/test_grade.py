@@ -255,7 +255,8 @@ def _drawn(message):
 
 
 def test_a_batch_replays_the_examples_that_a_single_grade_draws(work, tmp_path, monkeypatch):
-    from classroom import examples, grade as grading
+    from classroom import examples
+    from classroom import grade as grading
     from classroom.grade import JudgeServer
 
     with JudgeServer() as server:

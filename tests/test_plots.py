@@ -189,3 +189,18 @@ def test_chapter_six_plots():
     ax = plots.plot_mu_decay([1e-3, 1e-5, 0.0], [1e-3, 5e-4, 0.0], 0.2)
     assert len(ax.patches) == 6
     assert [t.get_text() for t in ax.texts] == ["0", "0"]
+
+
+def test_plot_paired_shifts_scales_each_row_by_the_societys_mean():
+    entry = {"mean": 0.2, "low": 0.1, "high": 0.3, "n": 3, "differences": [0.2, 0.3, 0.1],
+             "society": [0.1, 0.2, 0.3], "detectable": 0.1}
+    zero = {"mean": 0.05, "low": None, "high": None, "n": 2, "differences": [0.1, 0.0],
+            "society": [0.0, 0.0], "detectable": None}
+    ax = plots.plot_paired_shifts({"relative": entry, "left out": zero})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["relative"]
+    mean = [line for line in ax.get_lines() if line.get_marker() == "D"]
+    assert mean[0].get_xdata()[0] == pytest.approx(0.2 / 0.2)  # mean difference / society mean
+    band = ax.collections[0].get_paths()[0].vertices[:, 0]
+    assert (band.min(), band.max()) == pytest.approx((-0.5, 0.5))  # detectable 0.1 / 0.2
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_paired_shifts({})

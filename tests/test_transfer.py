@@ -263,3 +263,221 @@ def test_weight_shift_per_primitive_finds_the_bidder_that_moved():
     other = TransferRun("hierarchical", 0, TrainingLog(), TrainingLog(), None, society, before)
     with pytest.raises(ValueError, match="society"):
         weight_shift_per_primitive(other)
+
+
+# ======================================================================================
+# Scale-free measures of the shift and paired statistics (no training)
+# ======================================================================================
+
+
+def test_relative_change_of_a_layer_scaled_by_two_is_one():
+    from course_lib.transfer import relative_change, relative_change_per_layer
+
+    before = {"a.weight": np.array([[3.0, 0.0], [0.0, 4.0]]), "a.bias": np.array([0.0, 0.0]),
+              "b.weight": np.array([1.0, 2.0, 2.0])}
+    after = {"a.weight": 2 * before["a.weight"], "a.bias": before["a.bias"],
+             "b.weight": before["b.weight"] + np.array([0.0, 0.0, 1.5])}
+    per_layer = relative_change_per_layer(before, after)
+    # a: weight and bias form one layer, doubled -> 1; b: ||(0, 0, 1.5)|| / ||(1, 2, 2)|| = 0.5
+    assert per_layer == pytest.approx({"a": 1.0, "b": 0.5})
+    assert list(per_layer) == ["a", "b"]
+    assert relative_change(before, after) == pytest.approx(0.75)
+    assert relative_change(before, before) == 0.0
+
+
+def test_relative_change_ignores_the_scale_and_size_of_a_layer():
+    from course_lib.transfer import relative_change
+
+    rng = np.random.default_rng(0)
+    before = {"x.weight": rng.normal(size=(6, 4)), "y.weight": rng.normal(size=3)}
+    after = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in before.items()}
+    base = relative_change(before, after)
+    scaled = {"x.weight": 10.0, "y.weight": 0.01}  # each layer on its own scale
+    assert relative_change({k: v * scaled[k] for k, v in before.items()},
+                           {k: v * scaled[k] for k, v in after.items()}) == pytest.approx(base)
+    # a copy of the network beside itself (twice the parameters) moves as far
+    both = {f"{c}.{k}": v for c in ("p", "q") for k, v in before.items()}
+    both_after = {f"{c}.{k}": v for c in ("p", "q") for k, v in after.items()}
+    assert relative_change(both, both_after) == pytest.approx(base)
+
+
+def test_effective_share_is_k_over_n_for_k_equal_moves():
+    from course_lib.transfer import effective_share_moved
+
+    before = {"w": np.ones(10)}
+    after = {"w": np.ones(10)}
+    after["w"][[2, 5, 7]] += 0.3  # 3 of 10 scalars move by the same amount
+    assert effective_share_moved(before, after) == pytest.approx(0.3)
+    after["w"][5] -= 0.6  # the same size of move in the other direction
+    assert effective_share_moved(before, after) == pytest.approx(0.3)
+    assert effective_share_moved(before, before) == 0.0
+    everything = {"w": np.full(10, 1.5)}
+    assert effective_share_moved(before, everything) == pytest.approx(1.0)
+    # two moves of sizes 1 and 2 in units of the layer: (1 + 4)^2 / (10 * (1 + 16)) = 25 / 170
+    uneven = {"w": np.r_[2.0, 3.0, np.ones(8)]}
+    assert effective_share_moved(before, uneven) == pytest.approx(25 / 170)
+
+
+def test_effective_share_reads_changes_in_each_layers_units():
+    from course_lib.transfer import effective_share_moved
+
+    # Layer "big" lives at scale 100, layer "small" at scale 1; one scalar of each moves by 10 %
+    # of its layer's scale: two equal moves of four scalars -> share 0.5.
+    before = {"big.weight": np.full(2, 100.0), "small.weight": np.ones(2)}
+    after = {"big.weight": np.array([110.0, 100.0]), "small.weight": np.array([1.1, 1.0])}
+    assert effective_share_moved(before, after) == pytest.approx(0.5)
+    # Multiplying every change by a constant leaves it unchanged.
+    tiny = {k: before[k] + 1e-9 * (after[k] - before[k]) for k in before}
+    assert effective_share_moved(before, tiny) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(("before", "after", "error", "match"), [
+    ({"a.w": [0.0, 0.0]}, {"a.w": [1.0, 0.0]}, ValueError, "all zeros"),
+    ({"a.w": [1.0]}, {"b.w": [1.0]}, ValueError, "same parameters"),
+    ({"a.w": [1.0, 2.0]}, {"a.w": [1.0]}, ValueError, "shape"),
+    ({"a.w": [1.0]}, {"a.w": [np.inf]}, ValueError, "finite"),
+    ("weights", {"a.w": [1.0]}, TypeError, "before"),
+])
+def test_scale_free_measures_reject_bad_input(before, after, error, match):
+    from course_lib.transfer import effective_share_moved, relative_change
+
+    for measure in (relative_change, effective_share_moved):
+        with pytest.raises(error, match=match):
+            measure(before, after)
+
+
+def fake_run(method, seed, factor):
+    """A run whose every parameter grew by ``factor`` during transfer: its relative change
+    is exactly ``factor``."""
+    from course_lib.transfer import TransferRun
+
+    net = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        net.weight.copy_(torch.arange(1.0, 7.0).reshape(2, 3))
+        net.bias.copy_(torch.tensor([1.0, -1.0]))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(1 + factor)
+    return TransferRun(method, seed, TrainingLog(), TrainingLog(), None, net, before)
+
+
+def test_paired_shift_differences_the_runs_of_each_seed():
+    from course_lib.transfer import paired_shift
+
+    hier, soc = [0.3, 0.5, 0.4], [0.1, 0.2, 0.3]  # differences 0.2, 0.3, 0.1
+    runs = [fake_run("society", s, f) for s, f in zip((7, 8, 9), soc, strict=True)]
+    runs += [fake_run("hierarchical", s, f) for s, f in zip((9, 7, 8), hier[::-1][:1]
+                                                             + hier[:2], strict=True)]
+    runs.append(fake_run("flat", 7, 5.0))  # ignored
+    result = paired_shift(runs, "relative_change")
+    assert result["seeds"] == [7, 8, 9]
+    assert result["hierarchical"] == pytest.approx(hier)
+    assert result["society"] == pytest.approx(soc)
+    assert result["differences"] == pytest.approx([0.2, 0.3, 0.1])
+    assert (result["mean"], result["sd"], result["n"]) == pytest.approx((0.2, 0.1, 3))
+    half = 4.302653 * 0.1 / math.sqrt(3)  # t(0.975, 2 df) from a table
+    assert (result["low"], result["high"]) == pytest.approx((0.2 - half, 0.2 + half), abs=1e-5)
+    # Every scalar moved by far more than 0.01: both shares are 1, the difference 0.
+    shares = paired_shift(runs, "weight_shift", 0.01)
+    assert shares["threshold"] == 0.01 and shares["differences"] == [0.0, 0.0, 0.0]
+    # Each run's change is proportional to the same parameters, and the share ignores the
+    # size of the change: every run has the same share, whatever its factor.
+    effective = paired_shift(runs, "effective_share")
+    assert effective["differences"] == pytest.approx([0.0] * 3, abs=1e-6)
+
+
+def test_pair_by_seed_refuses_runs_that_do_not_pair():
+    from course_lib.transfer import pair_by_seed, paired_shift
+
+    runs = [fake_run("society", 0, 0.1), fake_run("hierarchical", 0, 0.2),
+            fake_run("society", 1, 0.1)]
+    with pytest.raises(ValueError, match=r"seeds \[1\]"):
+        pair_by_seed(runs)
+    with pytest.raises(ValueError, match="share seed 0"):
+        pair_by_seed(runs[:2] + [fake_run("society", 0, 0.3)])
+    with pytest.raises(ValueError, match="no pair"):
+        pair_by_seed([fake_run("flat", 0, 0.1)])
+    with pytest.raises(TypeError, match="TransferRun"):
+        pair_by_seed([{"method": "society"}])
+    with pytest.raises(TypeError, match="runs"):
+        pair_by_seed(None)
+    with pytest.raises(ValueError, match="different"):
+        pair_by_seed(runs, "society", "society")
+    with pytest.raises(ValueError, match="measure"):
+        paired_shift(runs[:2], "l2")
+    one = paired_shift(runs[:2])
+    assert one["n"] == 1 and one["mean"] == pytest.approx(0.1)
+    assert one["low"] is None and one["high"] is None  # one seed says nothing about spread
+
+
+def test_paired_difference_of_known_data():
+    from course_lib.stats import paired_difference
+
+    r = paired_difference([3.0, 5.0, 4.0], [1.0, 2.0, 3.0])  # differences 2, 3, 1
+    assert (r["mean"], r["sd"], r["n"], r["differences"]) == (2.0, 1.0, 3, [2.0, 3.0, 1.0])
+    half = 4.302653 * 1.0 / math.sqrt(3)  # t(0.975, 2 df) from a table
+    assert (r["low"], r["high"]) == pytest.approx((2 - half, 2 + half), abs=1e-5)
+    t = 2.0 / (1.0 / math.sqrt(3))
+    assert r["p_value"] == pytest.approx(1 - t / math.sqrt(2 + t * t))  # t with 2 df, closed form
+    r90 = paired_difference([3.0, 5.0, 4.0], [1.0, 2.0, 3.0], confidence=0.9)
+    assert r90["high"] - r90["mean"] == pytest.approx(2.919986 / math.sqrt(3), abs=1e-5)
+    same = paired_difference([1.0, 2.0], [0.5, 1.5])
+    assert (same["sd"], same["low"], same["high"], same["p_value"]) == (0.0, 0.5, 0.5, None)
+    single = paired_difference([1.0], [0.25])
+    assert single["mean"] == 0.75 and single["sd"] is None and single["low"] is None
+
+
+@pytest.mark.parametrize(("a", "b", "kwargs", "error", "match"), [
+    ([1.0, 2.0], [1.0], {}, ValueError, "same length"),
+    ([], [], {}, ValueError, "empty"),
+    ([1.0, np.nan], [1.0, 2.0], {}, ValueError, "a"),
+    (["x"], [1.0], {}, TypeError, "a"),
+    ([[1.0]], [[1.0]], {}, ValueError, "1-d"),
+    ([1.0, 2.0], [1.0, 3.0], {"confidence": 1.0}, ValueError, "confidence"),
+    ([1.0, 2.0], [1.0, 3.0], {"confidence": "95%"}, TypeError, "confidence"),
+])
+def test_paired_difference_rejects_bad_input(a, b, kwargs, error, match):
+    from course_lib.stats import paired_difference
+
+    with pytest.raises(error, match=match):
+        paired_difference(a, b, **kwargs)
+
+
+def test_the_detectable_difference_is_detected_with_the_stated_probability():
+    from scipy import stats as sps
+
+    from course_lib.stats import minimum_detectable_difference, paired_t_power
+
+    assert paired_t_power(0.0, 1.0, 5) == pytest.approx(0.05)  # no effect: false alarms only
+    mdd = minimum_detectable_difference(2.0, 5)
+    assert paired_t_power(mdd, 2.0, 5) == pytest.approx(0.8, abs=1e-6)
+    assert paired_t_power(-mdd, 2.0, 5) == pytest.approx(0.8, abs=1e-6)
+    assert paired_t_power(mdd / 2, 2.0, 5) < 0.8 < paired_t_power(2 * mdd, 2.0, 5)
+    assert mdd == pytest.approx(2 * minimum_detectable_difference(1.0, 5))  # in units of sd
+    # Simulated: 20,000 experiments of 5 pairs whose true difference is mdd.
+    rng = np.random.default_rng(0)
+    d = mdd + 2.0 * rng.standard_normal((20_000, 5))
+    t = d.mean(1) / (d.std(1, ddof=1) / math.sqrt(5))
+    assert np.mean(np.abs(t) > sps.t.ppf(0.975, 4)) == pytest.approx(0.8, abs=0.015)
+    # Many pairs: the normal approximation (z_0.975 + z_0.8) * sd / sqrt(n).
+    assert minimum_detectable_difference(1.0, 400) == pytest.approx(2.8016 / 20, rel=0.005)
+    assert minimum_detectable_difference(1.0, 2) > 10  # one degree of freedom: hopeless
+    assert minimum_detectable_difference(1.0, 5, power=0.5) < mdd / 2
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    (lambda f, p: p(0.1, 0.0, 5), ValueError, "sd"),
+    (lambda f, p: p(0.1, 1.0, 1), ValueError, "n"),
+    (lambda f, p: p(0.1, 1.0, 5.0), TypeError, "n"),
+    (lambda f, p: p(0.1, 1.0, 5, alpha=0.0), ValueError, "alpha"),
+    (lambda f, p: p(np.nan, 1.0, 5), ValueError, "effect"),
+    (lambda f, p: f(-1.0, 5), ValueError, "sd"),
+    (lambda f, p: f(1.0, 5, power=0.01), ValueError, "power"),
+    (lambda f, p: f(1.0, 5, power=1.0), ValueError, "power"),
+])
+def test_power_functions_reject_bad_input(call, error, match):
+    from course_lib.stats import minimum_detectable_difference, paired_t_power
+
+    with pytest.raises(error, match=match):
+        call(minimum_detectable_difference, paired_t_power)

@@ -19,7 +19,26 @@ first step count at which that windowed rate reached 90 %, averaged over seeds (
 every seed got there). ``weight_shift``: the fraction of parameters that moved by more than
 0.01 between the end of pre-training and the end of transfer, averaged over seeds;
 ``weight_shift_curve``: the same at every threshold of ``SHIFT_THRESHOLDS``, as
-[threshold, mean, low, high] with a 95 % t-interval over seeds. ``transfer_chance``: the
+[threshold, mean, low, high] with a 95 % t-interval over seeds.
+
+The society and the hierarchical learner of one seed are compared as a pair (difference
+hierarchical minus society, so a positive difference says the hierarchical learner shifted
+more; ``course_lib.transfer.paired_shift``). Each paired entry holds ``mean`` (the mean
+difference), ``low`` and ``high`` (its 95 % t-interval over seeds), ``sd`` (of the per-seed
+differences), ``p_value`` (two-sided paired t-test), ``n``, ``differences``, ``seeds``, the
+per-seed values of ``hierarchical`` and ``society``, ``detectable`` (the smallest true
+difference a two-sided paired t-test at 5 % detects with probability 0.8, given ``sd`` and
+``n``; null with fewer than two seeds or no spread) and ``verdict`` ("hierarchical larger",
+"society larger" -- the interval excludes 0 -- "no difference detected" or "undetermined"
+with one seed). ``weight_shift_paired``: one such entry per threshold of ``SHIFT_THRESHOLDS``
+(with ``threshold``); ``weight_shift_relative``: for the mean over layers of
+||change|| / ||layer|| (``relative_change``; the measure the verdict rests on,
+``PRIMARY_MEASURE``); ``weight_shift_effective``: for the threshold-free share of scalars that
+carry the change (``effective_share_moved``). ``weight_shift_power``: ``alpha``, ``power``,
+``n``, ``primary`` and ``detectable`` for each of ``effective_share``, ``relative_change`` and
+``weight_shift`` (at 0.01).
+
+``transfer_chance``: the
 success rate of picking options uniformly at random on reach-blue. ``flat_sweep``: every
 setting tried (its mean success over the sweep run) and ``flat_sweep_budget``.
 """
@@ -36,8 +55,10 @@ from ..progress import progress_bar
 from ..validation import check_choice
 
 TITLE = "Chapter 4: societies of options on MiniGrid Two Rooms, and transfer"
+# Full mode runs five seeds: the weight-shift comparison is a paired t-test over seeds, and
+# with three its 95 % interval is 4.3 standard errors wide (2.8 with five).
 BUDGETS = {"quick": {"seeds": 1, "pretrain": 30_000, "transfer": 20_000},
-           "full": {"seeds": 3, "pretrain": 50_000, "transfer": 50_000}}
+           "full": {"seeds": 5, "pretrain": 50_000, "transfer": 50_000}}
 # On images the CNN learners need longer: with 50k + 50k steps the society had not settled in
 # pre-training (final success 0.71-0.97 over three seeds, under Adam and SGD alike), and a
 # weight shift measured from an unsettled start mixes transfer with unfinished learning.
@@ -48,6 +69,14 @@ VARIANTS = {"observation": ("compact", "pixels"), "optimizer": ("adam", "sgd")}
 FLAT_SWEEP = {"quick": {"lr_factors": (0.4, 1.0), "ent_coefs": (0.01,)},
               "full": {"lr_factors": (0.4, 1.0, 2.0), "ent_coefs": (0.01, 0.05)}}
 SWEEP_SEED_OFFSET = 100  # the sweep's seed lies outside the comparison's seeds
+# The weight-shift test: a two-sided paired t-test at ALPHA, with power POWER for the
+# smallest detectable difference. The verdict rests on the relative change: it has no
+# threshold, reads each layer in its own units and counts every layer once. The effective
+# share is read beside it but not trusted alone: a layer that moved far relative to its
+# size (a policy head initialised near zero) holds nearly all of it, so it mostly measures
+# what fraction of the network that layer is.
+ALPHA, POWER = 0.05, 0.8
+PRIMARY_MEASURE = "relative_change"
 
 
 def budgets(quick: bool | None = None, observation: str = "compact") -> dict[str, int]:
@@ -139,6 +168,50 @@ def _mean_or_none(values: list[int | None]) -> float | None:
     return None if any(v is None for v in values) else float(np.mean(values))
 
 
+def with_power(paired: dict[str, Any], alpha: float = ALPHA,
+               power: float = POWER) -> dict[str, Any]:
+    """A ``paired_shift`` result with ``detectable`` (the smallest true difference that a
+    two-sided paired t-test at ``alpha`` detects with probability ``power``, from the observed
+    SD of the differences; None with fewer than two seeds or no spread) and ``verdict``."""
+    from ..stats import minimum_detectable_difference
+
+    if not isinstance(paired, dict) or not {"mean", "low", "high", "sd", "n"} <= set(paired):
+        raise TypeError("paired must be a result of course_lib.transfer.paired_shift (a dict "
+                        "with mean, low, high, sd and n)")
+    out = dict(paired)
+    sd, n = paired["sd"], paired["n"]
+    out["detectable"] = (minimum_detectable_difference(sd, n, alpha, power)
+                         if n >= 2 and sd else None)
+    if n < 2:
+        out["verdict"] = "undetermined"
+    elif paired["low"] > 0:
+        out["verdict"] = "hierarchical larger"
+    elif paired["high"] < 0:
+        out["verdict"] = "society larger"
+    else:
+        out["verdict"] = "no difference detected"
+    return out
+
+
+def paired_metrics(runs: list[Any]) -> dict[str, Any]:
+    """The paired weight-shift metrics of the module docstring, from runs holding one society
+    and one hierarchical run per seed."""
+    from ..transfer import SHIFT_THRESHOLDS, WEIGHT_SHIFT_THRESHOLD, paired_shift
+
+    shares = [with_power(paired_shift(runs, "weight_shift", t)) for t in SHIFT_THRESHOLDS]
+    out = {"weight_shift_paired": shares,
+           "weight_shift_effective": with_power(paired_shift(runs, "effective_share")),
+           "weight_shift_relative": with_power(paired_shift(runs, "relative_change"))}
+    at = next(row for row in shares if row["threshold"] == WEIGHT_SHIFT_THRESHOLD)
+    out["weight_shift_power"] = {
+        "alpha": ALPHA, "power": POWER, "n": at["n"], "test": "two-sided paired t-test",
+        "primary": PRIMARY_MEASURE,
+        "detectable": {"effective_share": out["weight_shift_effective"]["detectable"],
+                       "relative_change": out["weight_shift_relative"]["detectable"],
+                       "weight_shift": at["detectable"]}}
+    return out
+
+
 def summarize(runs: list[Any]) -> dict[str, Any]:
     """The chapter's metrics from ``train_all``'s runs (without timing)."""
     from ..transfer import (
@@ -169,6 +242,7 @@ def summarize(runs: list[Any]) -> dict[str, Any]:
     metrics["weight_shift_threshold"] = WEIGHT_SHIFT_THRESHOLD
     metrics["weight_shift_curve"] = {
         m: weight_shift_curve([r for r in runs if r.method == m]) for m in learners}
+    metrics.update(paired_metrics(runs))
     metrics["parameters"] = {
         m: int(sum(p.numel() for p in next(r for r in runs if r.method == m).learner.parameters()))
         for m in METHODS}
@@ -203,7 +277,9 @@ def weight_shift_study(quick: bool | None = None, seed: int = 0, progress: bool 
     notebook 04's test of the weight-shift finding in the authors' setting.
 
     Returns {optimizer: {"weight_shift_curve": {method: rows}, "weight_shift": {method: mean},
-    "final_success": {phase: {method: mean}}, "seeds", "budgets"}} with the budgets of
+    "final_success": {phase: {method: mean}}, "seeds", "budgets", and the paired metrics
+    ``weight_shift_paired``, ``weight_shift_effective``, ``weight_shift_relative`` and
+    ``weight_shift_power`` of the module docstring}} with the budgets of
     ``budgets(quick, observation)``.
     """
     import torch
@@ -241,7 +317,7 @@ def weight_shift_study(quick: bool | None = None, seed: int = 0, progress: bool 
                                                                 for r in by[m]]))
                                               for m in learners}
                                       for phase in ("pretrain", "transfer")},
-                    "seeds": b["seeds"], "budgets": dict(b)}
+                    "seeds": b["seeds"], "budgets": dict(b), **paired_metrics(runs)}
     finally:
         torch.set_num_threads(threads)
     return out
