@@ -66,12 +66,12 @@ from ..progress import progress_bar
 TITLE = "Chapter 6: scalable actor-critic on a wireless network"
 BUDGETS = {"quick": {"seeds": 1, "episodes": 10_000, "eval_every": 2_000, "mu_starts": 200,
                      "mu_rollouts": 50, "mu_candidates": 5, "mu_confirm": 300,
-                     "mu_search": 5, "aloha_episodes": 2_000, "aloha_rich_episodes": 1_000,
-                     "aloha_rich_sweeps": 1},
+                     "mu_search": 5, "aloha_episodes": 2_000, "aloha_rich_episodes": 500,
+                     "aloha_rich_sweeps": 1, "aloha_rich_step": 0.1},
            "full": {"seeds": 3, "episodes": 30_000, "eval_every": 2_000, "mu_starts": 400,
                     "mu_rollouts": 100, "mu_candidates": 10, "mu_confirm": 1_000,
                     "mu_search": 30, "aloha_episodes": 4_000, "aloha_rich_episodes": 4_000,
-                    "aloha_rich_sweeps": 2}}
+                    "aloha_rich_sweeps": 2, "aloha_rich_step": 0.05}}
 KS = (0, 1, 2)
 LINK_PROB = 0.2
 FA_SETTINGS = {"critic": "linear", "critic_lr": 0.33, "baseline": True}
@@ -160,8 +160,9 @@ def tune_rich(grid: Any, p_send: float, b: dict[str, int], seed: int) -> dict[st
     from ..aloha import aloha_policy, rich_aloha_policy, tune_rich_aloha, user_classes
     from ..envs.wireless import discounted_return
 
+    values = tuple(np.round(np.arange(0, 1 + 1e-9, b["aloha_rich_step"]), 4))
     table, tuned = tune_rich_aloha(grid, p_send, b["aloha_rich_episodes"], seed,
-                                   sweeps=b["aloha_rich_sweeps"])
+                                   sweeps=b["aloha_rich_sweeps"], values=values)
     fresh = seed + ALOHA_FRESH_SEED
     return {"table": table.round(4).tolist(), "classes": user_classes(grid)[1],
             "tuned_return": tuned, "fresh_episodes": b["aloha_episodes"],
