@@ -32,6 +32,7 @@ from .exercises import exercise
 from .validation import (
     MAX_ELEMENTS,
     as_float_array,
+    as_list_of,
     check_callback,
     check_choice,
     check_float,
@@ -146,12 +147,8 @@ def _check_apply_args(strengths: Any, transfers: Any) -> dict[str, Any]:
     s = as_float_array(strengths, "strengths", finite=True)
     if s.ndim != 1:
         raise ValueError(f"strengths must be 1-D, got shape {s.shape}")
-    if isinstance(transfers, (str, bytes)) or not hasattr(transfers, "__iter__"):
-        raise TypeError(f"transfers must be a list of Transfer objects, got {transfers!r}")
-    transfers = list(transfers)
+    transfers = as_list_of(transfers, "transfers", Transfer, "Transfer objects")
     for t in transfers:
-        if not isinstance(t, Transfer):
-            raise TypeError(f"transfers must be Transfer objects, got {type(t).__name__}")
         for side in (t.payer, t.payee):
             if side not in EXTERNAL and side >= s.size:
                 raise ValueError(f"transfer {t.payer!r} -> {t.payee!r} names rule {side} (as its "

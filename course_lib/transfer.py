@@ -31,7 +31,7 @@ from .option_society import train_option_society
 from .options import Option, OptionEnv, load_options
 from .ppo import PPOConfig, TrainingLog, train_ppo
 from .stats import ci95_half_width, paired_difference
-from .validation import check_choice, check_float, check_int
+from .validation import as_list_of, check_choice, check_float, check_int
 
 METHODS = ("society", "hierarchical", "flat")
 PRETRAIN_TARGET, TRANSFER_TARGET = "green", "blue"
@@ -418,12 +418,7 @@ def pair_by_seed(runs: Any, first: str = "hierarchical",
                  second: str = "society") -> list[tuple[TransferRun, TransferRun]]:
     """The runs of two methods matched by seed: ``[(first's run, second's run), ...]`` in
     increasing seed order. Every seed must have exactly one run of each."""
-    if isinstance(runs, (str, bytes)) or not hasattr(runs, "__iter__"):
-        raise TypeError(f"runs must be a list of TransferRun, got {type(runs).__name__}")
-    runs = list(runs)
-    for r in runs:
-        if not isinstance(r, TransferRun):
-            raise TypeError(f"runs must hold TransferRun objects, got {type(r).__name__}")
+    runs = as_list_of(runs, "runs", TransferRun, "TransferRun objects")
     first, second = check_method(first), check_method(second)
     if first == second:
         raise ValueError(f"first and second must be different methods, got {first!r} twice")

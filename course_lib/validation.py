@@ -139,6 +139,18 @@ def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
+def as_list_of(value: Any, name: str, kind: type, what: str) -> list[Any]:
+    """``value`` as a list whose items are all ``kind`` (``what`` names them in errors):
+    a TypeError for a string, a non-iterable or a foreign item."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a list of {what}, got {type(value).__name__}")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, kind):
+            raise TypeError(f"{name} must hold {what}, got {type(item).__name__}")
+    return items
+
+
 def check_callback(callback: Any, name: str = "callback") -> Any:
     """None or something callable (a progress callback)."""
     if callback is not None and not callable(callback):
