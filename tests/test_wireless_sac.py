@@ -366,3 +366,15 @@ def test_episodes_to_a_return_reads_the_first_evaluation_that_reached_it():
         episodes_to({"episodes": [0]}, 0.24)
     with pytest.raises(ValueError, match="target"):
         episodes_to(run, float("nan"))
+
+
+def test_sample_actions_draws_the_same_in_chunks(monkeypatch):
+    from course_lib import wireless_sac
+
+    g = make_grid(6, 8)
+    probs = policy_probs(np.random.default_rng(0).normal(size=(g.n_users, g.n_states,
+                                                                g.n_actions)), g.valid)
+    states = np.random.default_rng(1).integers(0, g.n_states, (50, g.n_users))
+    whole = sample_actions(probs, states, np.random.default_rng(2))
+    monkeypatch.setattr(wireless_sac, "SAMPLE_CHUNK", 1)  # one episode per chunk
+    np.testing.assert_array_equal(whole, sample_actions(probs, states, np.random.default_rng(2)))
