@@ -135,7 +135,16 @@ def stale_start_return(grid: WirelessGrid, p_send: float, episodes: int = 2000,
     return total / rounds
 
 
-RICH_SEND_PROBS = tuple(round(0.05 * k, 2) for k in range(21))  # 0, 0.05, ..., 1
+def send_prob_grid(step: float) -> tuple[float, ...]:
+    """Send probabilities 0, step, 2 step, ..., 1 (``step`` must divide 1)."""
+    step = check_unit("step", step, positive=True)
+    count = round(1 / step)
+    if abs(count * step - 1) > 1e-9:
+        raise ValueError(f"step must divide 1 (0.05, 0.1, 0.25, ...), got {step}")
+    return tuple(round(step * k, 4) for k in range(count + 1))
+
+
+RICH_SEND_PROBS = send_prob_grid(0.05)  # 0, 0.05, ..., 1
 
 
 def user_classes(grid: WirelessGrid) -> tuple[np.ndarray, list[int]]:

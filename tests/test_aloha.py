@@ -241,3 +241,12 @@ def test_coordinate_ascent_never_does_worse_than_its_start():
     start = discounted_return(g, rich_aloha_policy(g, np.full((3, 3), 0.35)), 200, 3)
     assert tuned >= start and set(np.unique(table)) <= {0.0, 0.35, 1.0}
     assert tuned == discounted_return(g, rich_aloha_policy(g, table), 200, 3)
+
+
+def test_send_prob_grid_spans_zero_to_one():
+    from course_lib.aloha import RICH_SEND_PROBS, send_prob_grid
+
+    assert send_prob_grid(0.25) == (0.0, 0.25, 0.5, 0.75, 1.0)
+    assert RICH_SEND_PROBS[:len(SEND_PROBS)] == SEND_PROBS and RICH_SEND_PROBS[-1] == 1.0
+    with pytest.raises(ValueError, match="divide 1"):
+        send_prob_grid(0.3)

@@ -157,10 +157,16 @@ def tune_rich(grid: Any, p_send: float, b: dict[str, int], seed: int) -> dict[st
     over what was tried, so they overstate, the nine-entry table's more than the one-entry
     rule's. Returns ``table``, ``classes`` (access points a class of user reaches),
     ``tuned_return``, ``fresh`` {``aloha``, ``aloha_rich``} and ``fresh_episodes``."""
-    from ..aloha import aloha_policy, rich_aloha_policy, tune_rich_aloha, user_classes
+    from ..aloha import (
+        aloha_policy,
+        rich_aloha_policy,
+        send_prob_grid,
+        tune_rich_aloha,
+        user_classes,
+    )
     from ..envs.wireless import discounted_return
 
-    values = tuple(np.round(np.arange(0, 1 + 1e-9, b["aloha_rich_step"]), 4))
+    values = send_prob_grid(b["aloha_rich_step"])
     table, tuned = tune_rich_aloha(grid, p_send, b["aloha_rich_episodes"], seed,
                                    sweeps=b["aloha_rich_sweeps"], values=values)
     fresh = seed + ALOHA_FRESH_SEED

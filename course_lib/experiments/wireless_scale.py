@@ -70,7 +70,7 @@ def _interval(values: list[float]) -> list[float] | None:
 
 
 def run(quick: bool | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
-    from ..aloha import aloha_policy, rich_aloha_policy, tune_aloha, tune_rich_aloha
+    from ..aloha import aloha_policy, rich_aloha_policy, send_prob_grid, tune_aloha, tune_rich_aloha
     from ..envs.wireless import discounted_return, make_grid
     from ..wireless_sac import SACConfig, train_sac
 
@@ -86,7 +86,7 @@ def run(quick: bool | None = None, seed: int = 0, progress: bool = False) -> dic
         "tabular_entries_per_sample")}
     work = len(seeds) * sum(g.n_users * (2 if g.n_users <= b["tabular_max_users"] else 1)
                             for g in grids)
-    values = tuple(np.round(np.arange(0, 1 + 1e-9, b["aloha_rich_step"]), 4))
+    values = send_prob_grid(b["aloha_rich_step"])
     with progress_bar(work * b["episodes"], "wireless at scale", progress) as bar:
         for grid in grids:
             n = grid.n_users
