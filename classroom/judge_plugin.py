@@ -38,6 +38,21 @@ _PER_TEST = float(os.environ.get("GRADER_TEST_TIMEOUT", "60"))
 _BUDGET = float(os.environ.get("GRADER_BUDGET", "600"))
 TIMEOUTS_IN_A_ROW = 2  # an exercise whose tests time out this often in a row: the rest not run
 TIMED_OUT = "the test ran longer than"
+# where a failure message names its failing example: a replay's note, Hypothesis's own
+EXAMPLE_NOTES = ("\nFalsifying example (", "\nFailing test case:")
+
+
+def clipped(message: str, head: int = 1000, tail: int = 500, example: int = 1200) -> str:
+    """A failure message cut to a few kilobytes: the head of the error (``grade._reason``
+    reads its first line), its tail, and the failing example's note whole (up to
+    ``example`` characters), however long the error printed before it."""
+    cut = max(message.rfind(marker) for marker in EXAMPLE_NOTES)
+    error, note = (message[:cut], message[cut:]) if cut >= 0 else (message, "")
+    if len(error) > head + tail:
+        error = error[:head] + "\n…\n" + error[-tail:]
+    if len(note) > example:
+        note = note[:example] + " …"
+    return error + note
 _STATE: dict[str, Any] = {"dispatcher": None, "phase": None, "start": time.monotonic(),
                           "timeouts": {}, "examples": {}, "recorder": None}
 
@@ -179,9 +194,7 @@ def pytest_runtest_logreport(report: Any) -> None:
         if report.failed:
             crash = getattr(report.longrepr, "reprcrash", None)
             message = crash.message if crash is not None else str(report.longrepr)
-            # its head gives the reason (``grade._reason``), its tail the failing example
-            entry["message"] = (message if len(message) <= 1500
-                                else message[:1000] + "\n…\n" + message[-500:])
+            entry["message"] = clipped(message)
         dispatcher = _STATE["dispatcher"]
         if dispatcher is not None and dispatcher.stand_ins:
             entry["stand_ins"] = sorted(dispatcher.stand_ins)

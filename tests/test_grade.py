@@ -254,6 +254,20 @@ def _drawn(message):
     return re.sub(r"\s", "", found.group(1)) if found else None
 
 
+def test_a_long_failure_keeps_its_first_line_and_its_failing_example_whole():
+    from classroom.judge_plugin import clipped
+
+    error = "AssertionError: \nArrays are not equal\n" + "0.84911366, " * 400
+    for note in ("\nFalsifying example (7 of 150): bids=array([[0.6385, 0.8491]])",
+                 "\nFailing test case: test_x(\n    bids=array([[0.6385, 0.8491]]),\n)"):
+        message = clipped(error + note)
+        assert message.endswith(note) and message.startswith(error[:1000])
+        assert len(message) < 1500 + len(note) + 10 < len(error)
+    assert clipped("short") == "short"
+    endless = clipped(error + "\nFalsifying example (1 of 2): x=" + "9" * 5000)
+    assert len(endless) < 2800 and endless.endswith(" …")
+
+
 def test_a_batch_replays_the_examples_that_a_single_grade_draws(work, tmp_path, monkeypatch):
     from classroom import examples
     from classroom import grade as grading
@@ -291,8 +305,14 @@ def test_a_batch_replays_the_examples_that_a_single_grade_draws(work, tmp_path, 
     live, replayed = runs
     failed = [t for t, r in live.items() if "test_property" in t and r["outcome"] == "failed"]
     assert len(failed) == 2
+    stops = set()
     for test in failed:
-        assert "Falsifying example (61 of 150)" in replayed[test]["message"]
+        # the replay names the example it stopped at, the first that fails, of all 150
+        stop = re.search(r"Falsifying example \((\d+) of 150\)", replayed[test]["message"])
+        assert stop, replayed[test]["message"]
+        stops.add(int(stop.group(1)))
         assert _drawn(live[test]["message"]) == _drawn(replayed[test]["message"]) is not None
+    # both tests draw the same stream from the seed: the same example fails both, not the first
+    assert len(stops) == 1 and min(stops) > 1
     assert len([f for f in single.failures if f.startswith("test_property")]) == 2
     assert len(single.failures) < single.total["public"]
