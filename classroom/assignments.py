@@ -22,12 +22,11 @@ one point per public test of the exercise (so a new exercise needs no entry anyw
 from __future__ import annotations
 
 import re
+import tomllib  # Python >= 3.11, as the requirements need (scipy >= 1.16)
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import tomllib  # Python >= 3.11, as the requirements need (scipy >= 1.16)
 
 from classroom.lateness import LatePolicy, parse_time
 from course_lib.exercises import catalog

@@ -27,7 +27,7 @@ import re
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -304,5 +304,5 @@ def times_from_files(entries: Mapping[str, Path | Iterable[Path]]) -> dict[str, 
             [Path(p) for p in entry]
         newest = _newest(paths)
         if newest is not None:
-            times[student] = datetime.fromtimestamp(newest, tz=timezone.utc)
+            times[student] = datetime.fromtimestamp(newest, tz=UTC)
     return times

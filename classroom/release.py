@@ -54,6 +54,7 @@ import hashlib
 import re
 import shutil
 import sys
+import tomllib
 from pathlib import Path
 
 from classroom.assignments import Assignment, get_assignment
@@ -78,6 +79,16 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
 TOP_FILES = ("requirements.txt", "LICENSE")
 MARKER = ".student-release"
 README_TEMPLATE = Path(__file__).with_name("student_readme.md")
+
+
+def _python_floor() -> str:
+    """The lowest Python the course supports (the teacher's ``pyproject.toml``: ">=3.X")."""
+    with open(REPO_ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["requires-python"].removeprefix(">=")
+
+
+PYTHON_FLOOR = _python_floor()
+FLOOR_TUPLE = PYTHON_FLOOR.replace(".", ", ")  # "3.11" -> "3, 11" (sys.version_info)
 CHAPTERS_SLOT = "<!-- chapters -->"
 SUBMISSION_SLOT = re.compile(r"<!-- submission -->\n(.*?)<!-- /submission -->\n", re.DOTALL)
 CHAPTER_COLUMNS = ("#", "notebook", "what you learn", "time")  # of the teacher's table
@@ -91,7 +102,7 @@ build-backend = "setuptools.build_meta"
 name = "markets-of-agents-student"
 version = "0.1.0"
 description = "Markets of Agents (student copy)"
-requires-python = ">=3.10"
+requires-python = ">=PYTHON_FLOOR"
 dependencies = ["numpy>=2.1", "matplotlib>=3.10", "tqdm>=4.67"]
 
 [tool.setuptools.packages.find]
@@ -104,7 +115,7 @@ markers = [
 ]
 filterwarnings = ["ignore::DeprecationWarning:jupyter_client.*",
                   "ignore::DeprecationWarning:pettingzoo.*"]
-"""
+""".replace("PYTHON_FLOOR", PYTHON_FLOOR)
 
 # PyTorch's index of CPU-only wheels (for Linux, macOS and Windows; binder/requirements.txt
 # pins the same wheels). On Linux, PyPI's torch is a CUDA build of several GB; on macOS and
@@ -127,7 +138,8 @@ TORCH_INDEX ?= {TORCH_INDEX}
 .PHONY: setup lab test
 setup: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
-\t@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 needed"'
+\t@$(PYTHON) -c 'import sys; assert sys.version_info >= ({FLOOR_TUPLE}), \\
+\t    "Python >= {PYTHON_FLOOR} needed"'
 \ttest -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 \t$(BIN)/python -m pip install --quiet --upgrade pip
 \t@if [ -n "$(TORCH_INDEX)" ]; then \\

@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -19,15 +20,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10, where pytest itself depends on tomli
-    import tomli as tomllib
-
 ROOT = Path(__file__).resolve().parents[1]
 BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-TESTED_PYTHONS = ("3.10", "3.11", "3.12")
+TESTED_PYTHONS = ("3.11", "3.12", "3.13")
 # An extra index keeps PyPI for everything else; includes keep one list of packages.
 ALLOWED_OPTIONS = {"--extra-index-url", "-r", "--requirement"}
 # Any of these in binder/ makes repo2docker pick another build pack, ignoring requirements.txt.

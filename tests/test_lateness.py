@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -19,7 +19,7 @@ from classroom.lateness import (
     times_from_files,
 )
 
-DUE = datetime(2027, 2, 1, 23, 59, tzinfo=timezone.utc)
+DUE = datetime(2027, 2, 1, 23, 59, tzinfo=UTC)
 TEN = LatePolicy.from_dict({"policy": "percent_per_day", "percent": 10, "grace_minutes": 15,
                             "max_days": 5})
 
@@ -121,7 +121,7 @@ def test_policy_validation_names_the_bad_key(table, word):
 
 
 def test_parse_time_formats():
-    utc = datetime(2027, 2, 1, 23, 59, tzinfo=timezone.utc)
+    utc = datetime(2027, 2, 1, 23, 59, tzinfo=UTC)
     assert parse_time("2027-02-01T23:59:00Z") == utc
     assert parse_time("2027-02-01T23:59:00+00:00") == utc
     assert parse_time("2027-02-01 23:59Z") == utc
@@ -174,8 +174,8 @@ def test_gradescope_metadata(tmp_path):
     path = tmp_path / "submission_metadata.json"
     path.write_text(json.dumps(METADATA))
     submitted, due = gradescope_metadata(path)
-    assert submitted == datetime(2027, 2, 3, 17, 15, 42, 365935, tzinfo=timezone.utc)
-    assert due == datetime(2027, 2, 2, 7, 59, tzinfo=timezone.utc)  # not the late due date
+    assert submitted == datetime(2027, 2, 3, 17, 15, 42, 365935, tzinfo=UTC)
+    assert due == datetime(2027, 2, 2, 7, 59, tzinfo=UTC)  # not the late due date
     got = assess(LatePolicy("percent_per_day", percent=10), due, submitted)
     assert got.days_late == 2
 
@@ -204,8 +204,8 @@ def test_times_from_csv(tmp_path):
                     "lovelaceada_4242,2027-02-02T10:00:00+01:00\n"
                     "nobody,\n")
     assert times_from_csv(path) == {
-        "ada": datetime(2027, 2, 1, 22, tzinfo=timezone.utc),
-        "lovelaceada_4242": datetime(2027, 2, 2, 9, tzinfo=timezone.utc)}
+        "ada": datetime(2027, 2, 1, 22, tzinfo=UTC),
+        "lovelaceada_4242": datetime(2027, 2, 2, 9, tzinfo=UTC)}
 
 
 @pytest.mark.parametrize("body, word", [

@@ -4,14 +4,14 @@ worksheet, matching students by id, login, email or name, with lateness applied.
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from classroom.lateness import LatePolicy
 from classroom.roster import export, main
 
-DUE = datetime(2027, 2, 1, 23, 59, tzinfo=timezone.utc)
+DUE = datetime(2027, 2, 1, 23, 59, tzinfo=UTC)
 COLUMN = "Assignment 1 (12345)"
 
 # Canvas: Grades > Export. Row 2 is "Points Possible" (Canvas pads it with spaces); the
