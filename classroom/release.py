@@ -75,7 +75,8 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
                     "degenerate.py", "test_degenerate_answers.py", "test_grade_intake.py",
                     "test_written.py", "test_lateness.py", "test_roster.py",
                     "test_gradescope_setup.py", "test_check_exercise.py",
-                    "test_assignments.py")
+                    "test_assignments.py", "test_python_floor.py", "test_github.py",
+                    "test_lock.py", "test_in_browser.py")
 TOP_FILES = ("requirements.txt", "LICENSE")
 MARKER = ".student-release"
 README_TEMPLATE = Path(__file__).with_name("student_readme.md")

@@ -412,10 +412,27 @@ def use_reference(*exercise_ids: str, on: bool = True) -> _Restore:
     return _Restore(previous)
 
 
+_ABSENT = object()
+_SOLUTIONS_SEEN: dict[str, Any] = {"key": None, "found": False}
+
+
 def solutions_available() -> bool:
     """Whether this copy of the course contains the reference solutions: a ``solutions``
     package beside this ``course_lib`` (one found elsewhere, e.g. an instructor's editable
-    install seen from a student copy, does not count)."""
+    install seen from a student copy, does not count).
+
+    Every exercise call with the references on asks, so the answer is kept for as long as
+    what it was found from stays the same: ``sys.path`` and what ``sys.modules`` holds under
+    "solutions" (a search of the file system costs about 100 µs natively and several ms in
+    a browser). A ``solutions`` folder put in or taken out while Python runs is seen after a
+    restart."""
+    key = (tuple(sys.path), sys.modules.get("solutions", _ABSENT), PACKAGE_DIR)
+    if key != _SOLUTIONS_SEEN["key"]:
+        _SOLUTIONS_SEEN.update(key=key, found=_find_solutions())
+    return _SOLUTIONS_SEEN["found"]
+
+
+def _find_solutions() -> bool:
     try:
         spec = importlib.util.find_spec("solutions")
     except (ImportError, ValueError):  # e.g. sys.modules["solutions"] is None
