@@ -389,9 +389,9 @@ class WirelessNetwork:
         slot, ap = g.actions[users, a, 0], g.actions[users, a, 1]  # (B, n) each
         sending = ap >= 0
         # senders per access point, per copy
-        counts = np.zeros((B, g.n_aps), int)
         rows = np.broadcast_to(np.arange(B)[:, None], (B, n))
-        np.add.at(counts, (rows[sending], ap[sending]), 1)
+        counts = np.bincount(rows[sending] * g.n_aps + ap[sending],
+                             minlength=B * g.n_aps).reshape(B, g.n_aps)
         alone = sending & (np.take_along_axis(counts, np.maximum(ap, 0), 1) == 1)
         if self.link_prob > 0 and len(self.two_hop):
             # this step's random links between users two hops apart, as (B, n, n) matrices
