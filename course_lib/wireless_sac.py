@@ -37,7 +37,8 @@ follow a changing policy, which a constant step does too.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -432,6 +433,27 @@ def _membership(grid: WirelessGrid, k: int) -> Any:
     return sparse.csr_matrix((np.ones(len(rows)), (rows, members[rows, slots])), shape=(n, n))
 
 
+@contextmanager
+def _no_huge_page_requests() -> Iterator[None]:
+    """numpy asks the kernel for transparent huge pages for every array of 4 MB or more.
+    Where the kernel compacts memory to serve such a request (THP defrag "madvise", a common
+    default), the requests can cost more than the arithmetic: at 6,144 users a batch's
+    arrays are about 100 MB each, and training spent 8.6 CPU-s per million user-episodes
+    with the requests against 4.9 s without (5.7 s and 2.0 s of it in the kernel;
+    benchmarks/bench_wireless_cost.py). Off while training, then as it was; the results are
+    the same either way (it is advice about memory, not arithmetic)."""
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # a numpy without the switch: nothing to turn off
+        yield
+        return
+    before = _set_madvise_hugepage(False)
+    try:
+        yield
+    finally:
+        _set_madvise_hugepage(before)
+
+
 def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
               callback: Callable[[int], None] | None = None) -> SACRun:
     """Train every user's policy and truncated critic for ``cfg.episodes`` episodes.
@@ -465,35 +487,36 @@ def train_sac(grid: WirelessGrid, cfg: SACConfig | None = None, seed: int = 0,
                                              seed=10_000 + len(run.returns),
                                              link_prob=cfg.link_prob))
 
-    evaluate(0)
-    done = 0
-    while done < cfg.episodes:
-        started = time.process_time()
-        probs = policy_probs(logits, grid.valid)
-        states = np.zeros((cfg.batch, T + 1, n), np.int32)
-        actions = np.zeros_like(states)
-        rewards = np.zeros((cfg.batch, T + 1, n), np.float32)
-        queues = env.reset()
-        for t in range(T + 1):
-            states[:, t] = state_index(queues)
-            actions[:, t] = sample_actions(probs, states[:, t], rng)
-            queues, rewards[:, t], _ = env.step(actions[:, t])
-        q = _critic_values(critic, states, actions, rewards,
-                           grid.gamma if cfg.critic_gamma is None else cfg.critic_gamma,
-                           cfg.critic_lr)
-        # sum of Q_j over j in N_i^k, as a sparse product (an (n, n) matrix would not fit
-        # for thousands of users)
-        weights = discount[None, :, None] * (near @ q.reshape(-1, n).T).T.reshape(q.shape)
-        if cfg.baseline:
-            weights = _minus_state_baseline(weights, states, grid.n_states)
-        logits += cfg.actor_lr * policy_gradient(probs, states, actions, weights)
-        run.td_samples += cfg.batch * T * n
-        run.cpu_s += time.process_time() - started
-        done += cfg.batch
-        if callback is not None:
-            callback(done)
-        if done % cfg.eval_every < cfg.batch or done >= cfg.episodes:
-            evaluate(done)
+    with _no_huge_page_requests():  # numpy's, for this run only (see there why)
+        evaluate(0)
+        done = 0
+        while done < cfg.episodes:
+            started = time.process_time()
+            probs = policy_probs(logits, grid.valid)
+            states = np.zeros((cfg.batch, T + 1, n), np.int32)
+            actions = np.zeros_like(states)
+            rewards = np.zeros((cfg.batch, T + 1, n), np.float32)
+            queues = env.reset()
+            for t in range(T + 1):
+                states[:, t] = state_index(queues)
+                actions[:, t] = sample_actions(probs, states[:, t], rng)
+                queues, rewards[:, t], _ = env.step(actions[:, t])
+            q = _critic_values(critic, states, actions, rewards,
+                               grid.gamma if cfg.critic_gamma is None else cfg.critic_gamma,
+                               cfg.critic_lr)
+            # sum of Q_j over j in N_i^k, as a sparse product (an (n, n) matrix would not fit
+            # for thousands of users)
+            weights = discount[None, :, None] * (near @ q.reshape(-1, n).T).T.reshape(q.shape)
+            if cfg.baseline:
+                weights = _minus_state_baseline(weights, states, grid.n_states)
+            logits += cfg.actor_lr * policy_gradient(probs, states, actions, weights)
+            run.td_samples += cfg.batch * T * n
+            run.cpu_s += time.process_time() - started
+            done += cfg.batch
+            if callback is not None:
+                callback(done)
+            if done % cfg.eval_every < cfg.batch or done >= cfg.episodes:
+                evaluate(done)
     return run
 
 

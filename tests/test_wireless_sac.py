@@ -378,3 +378,33 @@ def test_sample_actions_draws_the_same_in_chunks(monkeypatch):
     whole = sample_actions(probs, states, np.random.default_rng(2))
     monkeypatch.setattr(wireless_sac, "SAMPLE_CHUNK", 1)  # one episode per chunk
     np.testing.assert_array_equal(whole, sample_actions(probs, states, np.random.default_rng(2)))
+
+
+def test_training_turns_numpys_huge_page_requests_off_and_back_on(monkeypatch):
+    """The switch is numpy's and process-wide: off for the run (see
+    ``wireless_sac._no_huge_page_requests``), as it was afterwards, even after an error."""
+    from numpy._core import multiarray
+
+    from course_lib import wireless_sac
+
+    seen = []
+    real_policy_probs = wireless_sac.policy_probs
+
+    def watching(*args, **kwargs):
+        seen.append(multiarray._set_madvise_hugepage(False))  # reads it (and keeps it off)
+        return real_policy_probs(*args, **kwargs)
+
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        monkeypatch.setattr(wireless_sac, "policy_probs", watching)
+        grid = make_grid()
+        wireless_sac.train_sac(grid, SACConfig(k=1, episodes=40, batch=20, eval_every=40,
+                                               eval_episodes=20), 0)
+        assert seen and not any(seen)  # off during every batch
+        assert multiarray._set_madvise_hugepage(True) is True  # on again after the run
+        monkeypatch.setattr(wireless_sac, "policy_probs", lambda *a, **k: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            wireless_sac.train_sac(grid, SACConfig(k=1, episodes=40, batch=20), 0)
+        assert multiarray._set_madvise_hugepage(True) is True
+    finally:
+        multiarray._set_madvise_hugepage(before)
