@@ -9,6 +9,7 @@
 #   make browser-setup  Debian's Chromium and Playwright, for the real-browser test
 #   make book       the course as a static website in build/book/html (Jupyter Book)
 #   make lint       ruff on the Python sources
+#   make lock       requirements-lock.txt anew: the newest releases today, in a fresh venv
 #   make release    write the student copy to dist/student and check that it is clean
 #                   ([ASSIGNMENT=a1] [REPO=OWNER/NAME] [BRANCH=B])
 #   make grade      grade every submission in SUBMISSIONS=dir/ into grades/ (CSV + reports)
@@ -31,17 +32,22 @@ BOOK_STAMP := $(VENV)/.book-installed
 TEST_ENV := COURSE_LIB_REFERENCE=all COURSE_LIB_QUICK=1 MPLBACKEND=Agg PYTHONHASHSEED=0 \
             OMP_NUM_THREADS=1
 TEST_JOBS ?= 2
+# The exact versions everything below installs (`make lock` writes them: scripts/lock.sh), as a
+# pip constraints file: a package this platform does not need is simply not installed.
+# LOCK=none: the newest releases allowed by requirements*.txt (CI's weekly run).
+LOCK ?= requirements-lock.txt
+LOCKED := $(if $(filter none,$(LOCK)),,-c $(LOCK))
 
 .PHONY: setup lab test lint notebooks walkthrough colab browser-setup sandbox-setup book release \
-        grade gradescope check-exercise clean
+        grade gradescope check-exercise clean lock
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt $(filter-out none,$(LOCK)) pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt $(LOCKED)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -66,17 +72,20 @@ colab: $(STAMP)
 	$(BIN)/python scripts/colab_rehearsal.py
 
 browser-setup: $(STAMP)
-	scripts/setup_browser.sh $(BIN)/python
+	$(if $(LOCKED),PIP_CONSTRAINT=$(abspath $(LOCK))) scripts/setup_browser.sh $(BIN)/python
 
 sandbox-setup: $(STAMP)
 	scripts/setup_sandbox.sh $(BIN)/python
+
+lock:
+	scripts/lock.sh $(PYTHON)
 
 # The website's build tools go into .venv once (requirements-book.txt); MathJax comes from npm.
 book: $(BOOK_STAMP)
 	$(BIN)/python scripts/build_book.py
 
 $(BOOK_STAMP): $(STAMP) requirements-book.txt
-	$(BIN)/python -m pip install --quiet -r requirements-book.txt
+	$(BIN)/python -m pip install --quiet -r requirements-book.txt $(LOCKED)
 	touch $@
 
 # Optional, for a graded class: ASSIGNMENT=a1 (grading/assignments.toml), REPO=OWNER/NAME and

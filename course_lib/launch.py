@@ -40,8 +40,8 @@ COLAB_PROVIDES = (
     "numpy", "scipy", "matplotlib", "tqdm", "ipython", "ipykernel", "ipywidgets", "nbformat",
     "pytest", "torch", "torchvision", "gymnasium", "mlxtend",
 )
-# Not needed on Colab at all: its own front end runs the notebook; the rest are maintainers'.
-COLAB_SKIPS = ("jupyterlab", "nbclient", "nbval", "pytest-xdist", "ruff", "fpdf2")
+# Not needed on Colab at all: its own front end runs the notebook.
+COLAB_SKIPS = ("jupyterlab",)
 # Where a Colab kernel needs less than requirements.txt asks for: JupyterLab 4 shows only widgets
 # of ipywidgets 8, while Colab's own front end shows those of the ipywidgets 7.7 it ships (the
 # course's widgets work with both; the Colab rehearsal runs them with 7.7).

@@ -25,7 +25,7 @@ BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 TESTED_PYTHONS = ("3.11", "3.12", "3.13")
 # An extra index keeps PyPI for everything else; includes keep one list of packages.
-ALLOWED_OPTIONS = {"--extra-index-url", "-r", "--requirement"}
+ALLOWED_OPTIONS = {"--extra-index-url", "-r", "--requirement", "-c", "--constraint"}
 # Any of these in binder/ makes repo2docker pick another build pack, ignoring requirements.txt.
 OTHER_BUILD_PACKS = ("Dockerfile", "environment.yml", "Pipfile", "Pipfile.lock", "Project.toml",
                      "REQUIRE", "install.R", "DESCRIPTION", "default.nix")
@@ -125,6 +125,8 @@ def test_requirement_lines_parse_and_use_only_allowed_options():
         assert option in ALLOWED_OPTIONS, f"{where}: pip option {option} is not allowed here"
         if option == "--extra-index-url":
             assert value == CPU_INDEX, f"{where}: unexpected extra index {value}"
+        if option in ("-c", "--constraint"):
+            assert value == "../requirements-lock.txt", f"{where}: constraints from {value}"
 
 
 def test_torch_and_torchvision_are_a_matching_pair_of_cpu_builds():
@@ -143,6 +145,16 @@ def test_binder_installs_every_root_requirement():
     _, root = read_requirements(ROOT / "requirements.txt")
     missing = sorted(set(by_name(root)) - set(by_name(binder)))
     assert missing == [], f"binder/requirements.txt does not install {missing}"
+
+
+def test_binder_installs_the_lock_and_no_maintainers_tool():
+    options, binder = read_requirements(BINDER / "requirements.txt")
+    assert ("-c", "../requirements-lock.txt") in [(o, v) for _, o, v in options]
+    _, learner = read_requirements(ROOT / "requirements.txt")
+    _, dev = read_requirements(ROOT / "requirements-dev.txt")
+    tools = set(by_name(dev)) - set(by_name(learner))
+    assert tools >= {"nbval", "ruff", "pytest-xdist"}
+    assert not tools & set(by_name(binder)), sorted(tools & set(by_name(binder)))
 
 
 def test_binder_pins_satisfy_the_root_lower_bounds():
