@@ -76,7 +76,7 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
                     "test_written.py", "test_lateness.py", "test_roster.py",
                     "test_gradescope_setup.py", "test_check_exercise.py",
                     "test_assignments.py", "test_python_floor.py", "test_github.py",
-                    "test_lock.py", "test_in_browser.py")
+                    "test_lock.py", "test_in_browser.py", "npm_tools.py")
 TOP_FILES = ("requirements.txt", "LICENSE")
 MARKER = ".student-release"
 README_TEMPLATE = Path(__file__).with_name("student_readme.md")

@@ -14,6 +14,12 @@ The site shows the committed notebooks with their saved outputs; nothing is exec
    another host.
 3. ``jupyter-book config sphinx`` writes ``conf.py``; Sphinx builds ``build/book/html``, and
    any warning fails the build.
+4. Two of the theme's buttons are given names a screen reader can match to what is shown
+   (WCAG 2.5.3, "label in name"; ``tests/test_book.py`` runs axe-core on every page): the
+   search field's button is named by its visible text ("Search Ctrl+K") instead of a
+   narrower label, and the colour-mode button's icons lose the titles ("Light", "Dark", ...)
+   that became text inside a button labelled "Color mode"; they are hidden from assistive
+   technology, and the button keeps its label.
 
 A successful build leaves ``build/book/source-digest.txt``, a digest of everything the site is
 made from, so that a test can tell whether the site is up to date (``is_up_to_date``) instead
@@ -229,6 +235,36 @@ def stage_mathjax() -> None:
     (target / "VERSION").write_text(version)
 
 
+# (pattern, replacement, how many times per page at least): the theme's markup, step 4.
+THEME_FIXES = (
+    (re.compile(r'(<button class="btn search-button-field [^"]*"[^>]*?) aria-label="Search"'),
+     r"\1", 1),
+    (re.compile(r'<i class="theme-switch ([^"]*)" data-mode="(\w+)"\s+title="[^"]*">'),
+     r'<i aria-hidden="true" class="theme-switch \1" data-mode="\2">', 3),
+)
+
+
+def name_buttons_as_shown(html_dir: Path) -> int:
+    """Step 4 on every page of ``html_dir``; how many pages changed. A page that lacks a
+    button the fix is for fails the build: the theme's markup changed, look again."""
+    changed = 0
+    for page in sorted(html_dir.rglob("*.html")):
+        if page.relative_to(html_dir).parts[0].startswith("_"):  # the theme's own files
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = text
+        for pattern, replacement, least in THEME_FIXES:
+            new, count = pattern.subn(replacement, new)
+            if count < least and 'aria-hidden="true" class="theme-switch' not in text:
+                raise SystemExit(f"build_book: {page.relative_to(html_dir)} has {count} of the "
+                                 f"theme's elements matching {pattern.pattern!r}; expected "
+                                 f"{least} or more")
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
 def build() -> None:
     reason = missing_tools()
     if reason:
@@ -243,6 +279,7 @@ def build() -> None:
     # -W: a warning fails the build; --keep-going: report every warning before failing.
     subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
                     "-d", DOCTREES, SRC, HTML], check=True)
+    name_buttons_as_shown(HTML)
     DIGEST.write_text(source_digest(files) + "\n")
     print(f"build_book: the site is in {HTML.relative_to(ROOT)} "
           f"(open {(HTML / 'index.html').relative_to(ROOT)})")

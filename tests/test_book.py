@@ -34,6 +34,7 @@ import nbformat
 import pytest
 from browser_support import chromium_context, output_dir
 from gates import REQUIRE_BOOK, skip_or_fail
+from npm_tools import npm_tools
 
 from course_lib import launch
 
@@ -189,6 +190,41 @@ class _Links(HTMLParser):
                 self.links.append((tag, value))
 
 
+def _figure_alts(notebook: str) -> list[str | None]:
+    """The alt text of every figure a notebook shows (cell metadata ``mystnb.image.alt``,
+    which MyST-NB puts on the page's images), None where a figure has none."""
+    nb = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+    return [cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
+            for cell in nb.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+
+
+def test_every_figure_has_alt_text_that_says_what_it_shows() -> None:
+    for notebook in CHAPTERS:
+        alts = _figure_alts(notebook)
+        assert None not in alts, f"{notebook}: a figure without alt text"
+        for alt in alts:  # a sentence, not a file name or a placeholder
+            assert len(alt.split()) >= 8 and not re.search(r"\.(png|svg)\b", alt), alt
+
+
+def test_the_site_shows_every_figure_with_its_alt_text(site: Path) -> None:
+    for notebook in CHAPTERS:
+        parser = _Images()
+        parser.feed((site / _page(notebook)).read_text(encoding="utf-8"))
+        assert parser.alts == _figure_alts(notebook), notebook
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.alts: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "img" and "/_images/" in (found.get("src") or ""):  # a notebook's output
+            self.alts.append(found.get("alt"))
+
+
 def test_every_relative_link_of_every_page_leads_to_a_file(site: Path) -> None:
     pages = [p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts]
     assert {_page(name) for name in CHAPTERS} | {"index.html"} <= {
@@ -310,6 +346,35 @@ def test_landing_page_lists_the_chapters_in_order(site: Path, visit: Visit) -> N
     page.wait_for_url(f"**/{expected[3]}")
     expect(page.locator("article h1")).to_contain_text("03 ·")
     _only_local_requests(visit)
+
+
+# The WCAG 2.0 and 2.1 success criteria at levels A and AA (axe-core's tags for them).
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = """async (tags) => {
+    const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+    return result.violations.map(v => ({rule: v.id, impact: v.impact, help: v.help,
+                                        where: v.nodes.slice(0, 3).map(n => n.html)}));
+}"""
+
+
+def test_every_page_meets_wcag_2_1_aa_in_axe(site: Path, visit: Visit) -> None:
+    """axe-core (tests/npm) on every page once the theme's scripts and MathJax have run: no
+    violation of the WCAG 2.1 A and AA rules it tests, of any impact (the issue's bar is no
+    serious or critical one; the site has none at all)."""
+    axe = (npm_tools() / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+    pages = ["index.html", "search.html", "genindex.html", *(_page(n) for n in CHAPTERS)]
+    found = {}
+    for name in pages:
+        visit.page.goto(visit.base + name)
+        if name != "search.html" and name != "genindex.html":
+            _typeset(visit)
+        visit.page.wait_for_load_state("networkidle")
+        visit.page.add_script_tag(content=axe)
+        violations = visit.page.evaluate(AXE_RUN, WCAG_AA)
+        if violations:
+            found[name] = violations
+    assert found == {}
+    assert len(pages) == len(CHAPTERS) + 3
 
 
 def _screenshot(page: Page) -> None:

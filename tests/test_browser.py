@@ -298,12 +298,17 @@ def _type_bid(slider: Locator, bid: str) -> None:
     readout.press("Enter")
 
 
-def _press_arrows(slider: Locator, key: str, times: int) -> None:
-    """Move the slider's handle with the keyboard, one step per key press."""
+def _press_arrows(page: Page, slider: Locator, key: str, times: int) -> None:
+    """Reach the slider's handle from the keyboard alone (Shift+Tab from the bid's text box,
+    the next stop in the tab order) and move it, one step per key press."""
+    from playwright.sync_api import expect
+
     handle = slider.locator(".noUi-handle")
-    handle.focus()
+    slider.locator(".widget-readout").focus()
+    page.keyboard.press("Shift+Tab")
+    expect(handle).to_be_focused()
     for _ in range(times):
-        handle.press(key)
+        page.keyboard.press(key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,7 +337,7 @@ def test_auction_playground_in_the_browser(lab_server: LabServer, browser_page: 
         expect(readout).to_have_text("0.50")
         _expect_utilities(playground, first_price="+0.00", vickrey="+0.00")
 
-        _press_arrows(slider, "ArrowRight", 20)
+        _press_arrows(page, slider, "ArrowRight", 20)
         expect(readout).to_have_text("0.70")
         _expect_utilities(playground, first_price="+0.10", vickrey="+0.18")
         # The figure is redrawn after the table: let the kernel finish that update so that

