@@ -131,13 +131,16 @@ def test_hostile_submissions_lose_only_what_they_broke(work):
     sub = make_submission(work / "hostile", extra={
         # 3.2 never returns
         "course_lib/society.py": "def society_auction(bids):\n    while True:\n        pass\n",
-        # 1.2 prints 20 MB at every call (more than a worker may write to a file: the
-        # output is drained, kept up to a cap, never an error); 4.4 allocates without bound
+        # 1.2 prints 20 MB at each of its first four calls in a process (80 MB: more than
+        # a worker may write to a file; the output is drained, kept up to a cap, never an
+        # error; at every call, its property tests would take minutes on any machine);
+        # 4.4 allocates without bound
         "course_lib/auctions.py": (
-            "import sys as _sys, os as _os\n_real = vickrey_auction\n"
+            "import sys as _sys, os as _os\n_real = vickrey_auction\n_loud = [1, 1, 1, 1]\n"
             "def vickrey_auction(bids):\n"
-            "    for _ in range(10):\n        _sys.stdout.write('x' * 10**6)\n"
-            "    _os.write(1, b'y' * 10**7)\n"
+            "    if _loud:\n        _loud.pop()\n"
+            "        for _ in range(10):\n            _sys.stdout.write('x' * 10**6)\n"
+            "        _os.write(1, b'y' * 10**7)\n"
             "    return _real(bids)\n"),
         "course_lib/transfer.py": (
             "def weight_shift(before, after, threshold=0.01):\n"
