@@ -53,6 +53,8 @@ def clipped(message: str, head: int = 1000, tail: int = 500, example: int = 1200
     if len(note) > example:
         note = note[:example] + " …"
     return error + note
+
+
 _STATE: dict[str, Any] = {"dispatcher": None, "phase": None, "start": time.monotonic(),
                           "timeouts": {}, "examples": {}, "recorder": None}
 
