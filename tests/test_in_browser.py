@@ -4,12 +4,21 @@ in the browser runs without Hypothesis's explain phase."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
+from pathlib import Path
 
-from conftest import default_profile
 from hypothesis import Phase, settings
 
 from course_lib import exercises
+
+# tests/conftest.py, loaded under a name of its own: ``import conftest`` finds whichever
+# conftest pytest loaded last (tests/hidden has one too).
+_SPEC = importlib.util.spec_from_file_location(
+    "course_tests_conftest", Path(__file__).with_name("conftest.py"))
+course_conftest = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(course_conftest)
+default_profile = course_conftest.default_profile
 
 
 def test_solutions_available_searches_once_until_what_it_found_from_changes(monkeypatch):
