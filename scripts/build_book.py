@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_notebooks import WIDGET_PLACEHOLDER  # noqa: E402
+from npm_ci import npm_ci  # noqa: E402
 
 from course_lib import launch  # noqa: E402  (the checkout's copy, even if another is installed)
 
@@ -206,17 +207,7 @@ def stage(files: dict[str, bytes]) -> None:
 def stage_mathjax() -> None:
     """Install MathJax with npm (when the lock file changed) and copy the files the site
     serves into build/book/static/mathjax."""
-    lock = (BOOK / "package-lock.json").read_text(encoding="utf-8")
-    installed = NPM / "installed-lock.json"
-    if not installed.is_file() or installed.read_text(encoding="utf-8") != lock:
-        if NPM.exists():
-            shutil.rmtree(NPM)
-        NPM.mkdir(parents=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy2(BOOK / name, NPM / name)
-        subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=NPM,
-                       check=True)
-        installed.write_text(lock, encoding="utf-8")
+    npm_ci(BOOK, NPM)
     package = NPM / "node_modules" / "mathjax"
     version = json.loads((package / "package.json").read_text())["version"]
     target = STATIC / "mathjax"
@@ -289,4 +280,5 @@ if __name__ == "__main__":
     try:
         build()
     except subprocess.CalledProcessError as error:
-        sys.exit(f"build_book: {' '.join(map(str, error.cmd))} failed ({error.returncode})")
+        sys.exit(f"build_book: {' '.join(map(str, error.cmd))} failed ({error.returncode})"
+                 + (f"\n{error.stderr[-2000:]}" if error.stderr else ""))

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from gates import REQUIRE_BOOK, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from npm_ci import npm_ci  # noqa: E402  (scripts/ is not a package)
+
 SOURCE = ROOT / "tests" / "npm"
 INSTALLED = ROOT / "build" / "test-npm"
 
@@ -21,19 +25,11 @@ def npm_tools() -> Path:
     """The folder where tests/npm is installed (node_modules inside), installing if needed."""
     if shutil.which("npm") is None or shutil.which("node") is None:
         skip_or_fail("npm and node are needed for the tests' tools (tests/npm)", REQUIRE_BOOK)
-    lock = (SOURCE / "package-lock.json").read_text(encoding="utf-8")
-    stamp = INSTALLED / "installed-lock.json"
-    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != lock:
-        shutil.rmtree(INSTALLED, ignore_errors=True)
-        INSTALLED.mkdir(parents=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy2(SOURCE / name, INSTALLED / name)
-        done = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-                              cwd=INSTALLED, capture_output=True, text=True, timeout=300)
-        if done.returncode != 0:
-            skip_or_fail(f"npm ci could not install tests/npm: {done.stderr[-500:]}",
-                         REQUIRE_BOOK)
-        stamp.write_text(lock, encoding="utf-8")
+    try:
+        npm_ci(SOURCE, INSTALLED)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        skip_or_fail(f"npm ci could not install tests/npm: {str(error.stderr)[-500:]}",
+                     REQUIRE_BOOK)
     for script in SOURCE.glob("*.cjs"):
         shutil.copy2(script, INSTALLED / script.name)
     return INSTALLED

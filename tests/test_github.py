@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 from npm_tools import npm_tools
 
+from classroom.release import PYTHON_FLOOR
 from course_lib import launch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +29,6 @@ def workflow(name: str) -> dict:
 
 def steps(flow: dict) -> list[dict]:
     return [step for job in flow["jobs"].values() for step in job.get("steps", [])]
-
-
-def python_floor() -> str:
-    with open(ROOT / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["project"]["requires-python"].removeprefix(">=")
 
 
 def make_targets() -> set[str]:
@@ -93,7 +88,7 @@ def test_ci_runs_everything_on_the_floor_and_the_readme_command_on_the_newest_py
         pythons[runs.strip()] = versions
     # the whole of .ci/run on the floor (the last version listed is the job's python3), with
     # the newest beside it for the Colab rehearsal
-    assert pythons[next(r for r in pythons if ".ci/run" in r)][-1] == python_floor()
+    assert pythons[next(r for r in pythons if ".ci/run" in r)][-1] == PYTHON_FLOOR
     newest = [r for r, v in pythons.items() if v == [NEWEST_PYTHON]]
     assert newest and f"make test PYTHON=python{NEWEST_PYTHON}" in newest[0]
     triggers = workflow("ci.yml")[True]  # YAML 1.1 reads the key `on` as True

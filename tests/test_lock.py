@@ -12,22 +12,13 @@ from pathlib import Path
 
 import yaml
 from gates import REQUIRE_PYPI, skip_or_fail
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from test_binder import read_requirements  # the requirement files' reader, includes followed
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements-lock.txt"
 LISTS = ("requirements.txt", "requirements-dev.txt", "requirements-browser.txt",
          "requirements-book.txt")
-
-
-def requirements(name: str) -> list[Requirement]:
-    found = []
-    for line in (ROOT / name).read_text(encoding="utf-8").splitlines():
-        line = re.sub(r"(^|\s)#.*", "", line).strip()
-        if line and not line.startswith("-"):
-            found.append(Requirement(line))
-    return found
 
 
 def pins() -> dict[str, str]:
@@ -47,7 +38,7 @@ def test_the_lock_pins_every_requirement_within_its_bounds():
     pinned = pins()
     assert {"torch", "numpy", "nbval", "jupyter-book", "playwright"} <= set(pinned)
     for name in LISTS:
-        for requirement in requirements(name):
+        for requirement in read_requirements(ROOT / name)[1]:
             key = canonicalize_name(requirement.name)
             assert key in pinned, f"{name}: {requirement.name} is not in the lock"
             assert requirement.specifier.contains(pinned[key], prereleases=True), (
