@@ -32,7 +32,8 @@ POINTS = load_points()
 @pytest.fixture(autouse=True)
 def _needs_the_sandbox(request):
     if request.node.name not in ("test_points_cover_every_exercise",
-                                 "test_the_report_groups_failures_by_exercise") \
+                                 "test_the_report_groups_failures_by_exercise",
+                                 "test_the_grading_seed_alone_draws_the_examples_even_under_ci") \
             and sandbox.bwrap_works():
         skip_or_fail(f"the grader's sandbox is unavailable: {sandbox.bwrap_works()}",
                      REQUIRE_SANDBOX)
@@ -255,6 +256,48 @@ def _drawn(message):
     note and the replay's lay it out differently)."""
     found = re.search(r"bids=(array\(.*?\]\))", message, re.S)
     return re.sub(r"\s", "", found.group(1)) if found else None
+
+
+_DRAWS = """
+import importlib.util, os
+from pathlib import Path
+from hypothesis import given, strategies as st
+
+spec = importlib.util.spec_from_file_location("course_tests_conftest", {conftest!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+@given(st.integers(0, 10**9))
+def test_draws(x):
+    with open(os.environ["DRAWN"], "a") as f:
+        f.write(f"{{x}}\\n")
+"""
+
+
+def test_the_grading_seed_alone_draws_the_examples_even_under_ci(tmp_path):
+    """A CI variable (GitHub Actions, most CI services) makes Hypothesis load its "ci"
+    profile, which derandomizes: examples from the test's source, --hypothesis-seed ignored.
+    The grading profile must not inherit that, or the secret would not choose the examples."""
+    import os
+    import subprocess
+    import sys
+
+    test = tmp_path / "test_draws.py"
+    test.write_text(_DRAWS.format(conftest=str(Path(__file__).with_name("conftest.py"))))
+
+    def drawn(seed, **ci):
+        out = tmp_path / f"drawn-{seed}-{len(ci)}.txt"
+        env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS")}
+        env.update(ci, DRAWN=str(out), HYPOTHESIS_PROFILE="grading")
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "-p", "no:xdist", "-p", "no:nbval", str(test), "--rootdir", str(tmp_path),
+                        f"--hypothesis-seed={seed}"],
+                       cwd=tmp_path, env=env, check=True, capture_output=True)
+        return out.read_text().split()
+
+    plain = drawn(1)
+    assert len(plain) == 100 and plain == drawn(1, CI="true", GITHUB_ACTIONS="true")
+    assert drawn(2, CI="true") != plain
 
 
 def test_a_long_failure_keeps_its_first_line_and_its_failing_example_whole():
