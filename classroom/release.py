@@ -76,7 +76,7 @@ MAINTAINER_TESTS = ("test_exercises.py", "test_check_feedback.py", "test_noteboo
                     "test_written.py", "test_lateness.py", "test_roster.py",
                     "test_gradescope_setup.py", "test_check_exercise.py",
                     "test_assignments.py", "test_python_floor.py", "test_github.py",
-                    "test_lock.py", "test_in_browser.py", "npm_tools.py")
+                    "test_lock.py", "test_in_browser.py", "npm_tools.py", "test_lite.py")
 TOP_FILES = ("requirements.txt", "LICENSE")
 MARKER = ".student-release"
 README_TEMPLATE = Path(__file__).with_name("student_readme.md")
@@ -441,6 +441,11 @@ def retarget(out: Path, owner: str, name: str, branch: str) -> str:
                               flags=re.MULTILINE)
         if found != 1:
             raise ValueError(f"{LAUNCH} has {found} lines '{key} = \"...\"', expected one")
+    # The class repository has no in-browser site unless its teacher publishes one (make lite):
+    # its notebooks offer none, rather than a link that leads nowhere.
+    text, found = re.subn(r"^IN_BROWSER = True$", "IN_BROWSER = False", text, flags=re.MULTILINE)
+    if found != 1:
+        raise ValueError(f"{LAUNCH} has {found} lines 'IN_BROWSER = True', expected one")
     path.write_text(text, encoding="utf-8")
     launch = _load_launch(path)
     for notebook in sorted((Path(out) / "notebooks").glob("*.ipynb")):

@@ -1,4 +1,5 @@
-"""One-click launch: the course's address, its Colab and Binder links, and the Colab set-up.
+"""One-click launch: the course's address, its Colab, Binder and in-browser links, and the
+set-up cell.
 
 The repository's address is defined here and nowhere else. ``scripts/sync_launch_cells.py``
 writes the badges and the set-up cell at the top of every notebook from these constants, and
@@ -8,7 +9,9 @@ On Colab a notebook arrives alone, without the library it runs on. Its first cod
 (``colab_setup_cell``) clones the course next to it and calls ``setup_colab``, which installs
 what Colab lacks and puts the clone first on the import path, so that the same session goes
 on without a restart and edits to the clone's ``course_lib`` files take effect at the next cell.
-Everywhere else the cell does nothing.
+In the in-browser site (JupyterLite, ``scripts/build_lite.py``) the site already holds the
+course's files next to the notebooks and its kernel loads the packages at start: the cell puts
+the course on the import path. Everywhere else the cell does nothing.
 
 This module imports only the standard library: on Colab it runs before the course's
 requirements are installed.
@@ -58,7 +61,16 @@ FORCE_COLAB_ENV = "COURSE_LIB_FORCE_COLAB"
 REPO_ENV = "COURSE_LIB_REPO"
 HOME_ENV = "COURSE_LIB_HOME"
 
+# The in-browser site (JupyterLite, built by `make lite` and published with the website):
+# these chapters run in a browser tab with nothing installed (Python compiled to WebAssembly,
+# Pyodide); the later ones need torch, which Pyodide lacks. A class repository has no such site
+# unless its teacher publishes one, so the student copy's release turns it off there.
+IN_BROWSER = True
+BROWSER_NOTEBOOKS = ("00_welcome.ipynb", "01_vickrey_auction.ipynb", "02_bucket_brigade.ipynb",
+                     "03_cloned_vickrey_society.ipynb")
+
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+BROWSER_BADGE = "https://jupyterlite.rtfd.io/en/latest/_static/badge.svg"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_CELL_MARKER = "# Colab set-up"
 # How the badges line starts (the sync script finds it by this; Markdown renders it as is).
@@ -86,17 +98,34 @@ def binder_url(notebook: str | None = None) -> str:
             f"?urlpath=lab/tree/{path}")
 
 
+def site_url() -> str:
+    """The course's website (GitHub Pages of the repository)."""
+    return f"https://{REPO_OWNER.lower()}.github.io/{REPO_NAME}/"
+
+
+def browser_url(notebook: str) -> str | None:
+    """The in-browser site's address for ``notebook``; None where the site does not have it."""
+    path = _notebook_path(notebook)
+    if not IN_BROWSER or notebook not in BROWSER_NOTEBOOKS:
+        return None
+    return f"{site_url()}lite/lab/index.html?path={path}"
+
+
 def badges_markdown(notebook: str) -> str:
-    """The two badges that open ``notebook`` on Colab and on Binder, as one Markdown line."""
+    """The badges that open ``notebook`` on Colab, on Binder and, where the in-browser site has
+    it, in the browser, as one Markdown line."""
+    browser = browser_url(notebook)
     return (f"{BADGES_PREFIX}{COLAB_BADGE})]({colab_url(notebook)}) "
-            f"[![Launch on Binder]({BINDER_BADGE})]({binder_url(notebook)})")
+            f"[![Launch on Binder]({BINDER_BADGE})]({binder_url(notebook)})"
+            + (f" [![Run in the browser]({BROWSER_BADGE})]({browser})" if browser else ""))
 
 
 def colab_setup_cell() -> str:
     """The source of every notebook's first code cell (self-contained: it runs before the
     course is on the machine)."""
     return f'''{SETUP_CELL_MARKER}: on Google Colab, fetch the course and install what Colab lacks
-# (about a minute, once per session). Anywhere else this cell does nothing.
+# (about a minute, once per session); in the browser, put the course's files on the import path.
+# Anywhere else this cell does nothing.
 import os, subprocess, sys
 if "google.colab" in sys.modules or os.environ.get("{FORCE_COLAB_ENV}") == "1":
     _home = os.environ.get("{HOME_ENV}", "{COLAB_HOME}")
@@ -106,7 +135,12 @@ if "google.colab" in sys.modules or os.environ.get("{FORCE_COLAB_ENV}") == "1":
                         _repo, _home], check=True)
     sys.path.insert(0, _home)
     from course_lib.launch import setup_colab
-    setup_colab(_home)'''
+    setup_colab(_home)
+elif sys.platform == "emscripten" and os.path.isdir("../course_lib"):
+    # JupyterLite: the site holds the course's files, and this notebook runs in its notebooks/
+    _home = os.path.dirname(os.getcwd())
+    if _home not in sys.path:
+        sys.path.insert(0, _home)'''
 
 
 def read_requirements(path: str | os.PathLike[str]) -> tuple[str, ...]:

@@ -122,12 +122,14 @@ def landing_page(readme: str, pages: set[str], images: set[str]) -> str:
 
 
 def widget_note(notebook: str) -> str:
+    browser = launch.browser_url(notebook)
     return (f'<div class="admonition note widget-note">\n'
             f'<p class="admonition-title">Interactive widget</p>\n'
             f"<p>This cell shows an interactive widget: run the notebook in Jupyter to use it "
             f'(<a href="{html.escape(launch.colab_url(notebook))}">Open in Colab</a> · '
-            f'<a href="{html.escape(launch.binder_url(notebook))}">Launch on Binder</a>).</p>\n'
-            "</div>")
+            f'<a href="{html.escape(launch.binder_url(notebook))}">Launch on Binder</a>'
+            + (f' · <a href="{html.escape(browser)}">Run in the browser</a>' if browser else "")
+            + ").</p>\n</div>")
 
 
 def site_notebook(path: Path, pages: set[str], images: set[str]) -> nbformat.NotebookNode:

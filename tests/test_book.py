@@ -98,6 +98,9 @@ def test_the_pages_change_only_badges_the_set_up_cell_and_widget_outputs() -> No
         markdown = "\n".join(c.source for c in staged.cells if c.cell_type == "markdown")
         assert not build_book.EXTERNAL_IMAGE.search(markdown)
         assert f"[Open in Colab]({launch.colab_url(name)})" in markdown
+        browser = launch.browser_url(name)  # chapters 0-3 in the in-browser site, not 4-6
+        assert (f"[Run in the browser]({browser})" in markdown) == (browser is not None)
+        assert (browser is not None) == (name[:2] in ("00", "01", "02", "03"))
         for c, s in code:
             for before, after in zip(c.outputs, s.outputs, strict=True):
                 if before.get("data", {}).get("text/plain") == build_book.WIDGET_PLACEHOLDER:

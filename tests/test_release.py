@@ -439,9 +439,12 @@ def test_the_class_copy_points_to_the_class_repository(class_release):
     launch = _launch_of(copy)
     assert (launch.REPO_OWNER, launch.REPO_NAME, launch.BRANCH) == ("alice", "ml-class", "spring")
     assert launch.REPO_URL == CLASS_URL and launch.COLAB_HOME == "/content/ml-class"
+    # no in-browser site for the class repository unless its teacher publishes one: no link
+    assert launch.IN_BROWSER is False and launch.browser_url("01_vickrey_auction.ipynb") is None
     for path in sorted(copy.glob("notebooks/*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
         assert launch.badges_markdown(path.name) in cells[0].source.split("\n"), path.name
+        assert "Run in the browser" not in cells[0].source and "github.io" not in cells[0].source
         setup = next(c for c in cells if c.cell_type == "code")
         assert setup.source == launch.colab_setup_cell(), path.name
         assert f'"{CLASS_URL}"' in setup.source and '"--branch", "spring"' in setup.source
