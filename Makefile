@@ -8,6 +8,9 @@
 #                   every notebook through its Colab set-up cell, without and with references
 #   make browser-setup  Debian's Chromium and Playwright, for the real-browser test
 #   make book       the course as a static website in build/book/html (Jupyter Book)
+#   make lite       chapters 0-3 as an in-browser site in build/lite/html (JupyterLite, Pyodide)
+#                   ([PYODIDE=release|URL|PATH]: the Pyodide distribution, release downloads
+#                   it; [LITE_SITE=dir]: where the site goes)
 #   make lint       ruff on the Python sources
 #   make lock       requirements-lock.txt anew: the newest releases today, in a fresh venv
 #   make release    write the student copy to dist/student and check that it is clean
@@ -38,8 +41,8 @@ TEST_JOBS ?= 2
 LOCK ?= requirements-lock.txt
 LOCKED := $(if $(filter none,$(LOCK)),,-c $(LOCK))
 
-.PHONY: setup lab test lint notebooks walkthrough colab browser-setup sandbox-setup book release \
-        grade gradescope check-exercise clean lock
+.PHONY: setup lab test lint notebooks walkthrough colab browser-setup sandbox-setup book lite \
+        release grade gradescope check-exercise clean lock
 
 setup: $(STAMP)
 
@@ -87,6 +90,13 @@ book: $(BOOK_STAMP)
 $(BOOK_STAMP): $(STAMP) requirements-book.txt
 	$(BIN)/python -m pip install --quiet -r requirements-book.txt $(LOCKED)
 	touch $@
+
+# The in-browser site: Pyodide trimmed to what chapters 0-3 load, with the wheels it lacks
+# (scripts/build_lite.py). The Pages workflow publishes it under the website's lite/.
+PYODIDE ?= release
+LITE_SITE ?= build/lite/html
+lite: $(STAMP)
+	$(BIN)/python scripts/build_lite.py --pyodide $(PYODIDE) --site $(LITE_SITE)
 
 # Optional, for a graded class: ASSIGNMENT=a1 (grading/assignments.toml), REPO=OWNER/NAME and
 # BRANCH=B (the class repository the copy's badges and Colab cells point to), JOBS=N

@@ -99,6 +99,10 @@ def test_the_website_workflow_publishes_what_make_book_builds():
     flow = workflow("pages.yml")
     runs = [s["run"] for s in steps(flow) if "run" in s]
     assert "make book" in runs
+    # the in-browser chapters, under the website's lite/ (the address launch.browser_url gives)
+    assert runs.index("make lite PYODIDE=release LITE_SITE=build/book/html/lite") > runs.index(
+        "make book")
+    assert launch.browser_url("00_welcome.ipynb").startswith(f"{launch.site_url()}lite/")
     upload = next(s for s in steps(flow) if s.get("uses", "").startswith(
         "actions/upload-pages-artifact@"))
     book = (ROOT / "scripts" / "build_book.py").read_text(encoding="utf-8")
