@@ -258,8 +258,8 @@ def trimmed_pyodide(source: Path, out: Path, wheels: Path) -> dict:
         else:
             wheel, entry = added[name]
             shutil.copy2(wheel, out / wheel.name)
-        kept[entry["name"]] = entry
-    names = {canonicalize_name(n) for n in kept}
+        kept[name] = entry  # keyed as Pyodide keys its lock (and names dependencies): normalized
+    names = set(kept)
     for entry in kept.values():
         missing = [d for d in entry["depends"] if canonicalize_name(d) not in names]
         if missing:  # pragma: no cover - the closure above includes every dependency

@@ -2,10 +2,17 @@
 npm's ``pyodide`` package of the version the kernel expects (its runtime and its real
 ``pyodide-lock.json``, from tests/npm), with a small file in place of each package's wheel
 (those are only in the official release archive, which the Pages workflow downloads). The
-wheels Pyodide lacks come from PyPI, as in the real build. Maintainers' test."""
+wheels Pyodide lacks come from PyPI, as in the real build.
+
+Then in headless Chromium, with the real wheels of Pyodide's pure-Python packages put in (PyPI
+has the same files; numpy and the other compiled ones stay stand-ins): the site's Python loads
+what check() and the widgets need and runs a property test under pytest, and JupyterLite
+starts its kernel from the site alone and runs a notebook's set-up cell. Maintainers' test."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -15,6 +22,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -187,3 +199,186 @@ def test_the_set_up_cell_puts_the_course_on_the_path_in_the_browser(tmp_path):
                          capture_output=True, text=True, check=True)
     first, count = run.stdout.split()
     assert Path(first) == course and count == "1"
+
+
+# ---------------------------------------------------------------------------------------------
+# The site's Pyodide in a real browser: its pure-Python packages are the real wheels (PyPI has
+# the very files), numpy and the other compiled ones stay stand-ins, so only what needs no
+# compiled package runs: the packages that check() and the widgets need, loaded as the kernel
+# loads them (loadPyodide with the site's lock), and a property test under pytest.
+
+PAGE = """<!doctype html><html lang="en"><title>probe</title><script type="module">
+import { loadPyodide } from "./static/pyodide/pyodide.mjs";
+window.probe = (async () => {
+  const py = await loadPyodide({ indexURL: "./static/pyodide/",
+                                 packages: ["pytest", "hypothesis", "ipywidgets", "tqdm"] });
+  return py.runPython(`
+import io, json, sys, contextlib
+with open("test_probe.py", "w") as f:
+    f.write("from hypothesis import given, strategies as st\\\\n"
+            "@given(st.lists(st.integers()))\\\\n"
+            "def test_sorted_twice(xs):\\\\n"
+            "    assert sorted(sorted(xs)) == sorted(xs)\\\\n")
+import pytest, hypothesis, ipywidgets, tqdm, IPython
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = pytest.main(["-q", "-p", "no:cacheprovider", "test_probe.py"])
+json.dumps({"platform": sys.platform, "exit": int(code), "output": out.getvalue()[-500:],
+            "hypothesis": hypothesis.__version__, "ipywidgets": ipywidgets.__version__})
+`);
+})();
+</script></html>
+"""
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
+                      ".wasm": "application/wasm", ".whl": "application/zip"}
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _pypi_wheel(entry: dict, folder: Path) -> Path:
+    """The wheel of a pure package of Pyodide's lock: PyPI's file of that name, or one built
+    from PyPI's sdist where PyPI has no wheel (atomicwrites)."""
+    folder.mkdir(exist_ok=True)
+    target = folder / entry["file_name"]
+    index = f"https://pypi.org/pypi/{entry['name']}/json"
+    with urllib.request.urlopen(index, timeout=60) as r:
+        files = json.load(r)["releases"].get(entry["version"], [])
+    url = next((f["url"] for f in files if f["filename"] == entry["file_name"]), None)
+    if url is not None:  # (a mirror may give addresses relative to the index's)
+        with urllib.request.urlopen(urllib.parse.urljoin(index, url), timeout=120) as response, \
+                open(target, "wb") as f:
+            shutil.copyfileobj(response, f)
+        return target
+    built = folder / "built"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--ignore-requires-python", "--wheel-dir", str(built),
+                    f"{entry['name']}=={entry['version']}"], check=True, capture_output=True,
+                   timeout=300)
+    return next(built.glob(f"{entry['file_name'].split('-')[0]}-{entry['version']}-*.whl"))
+
+
+def _with_real_pure_wheels(site: dict, root: Path, wheels: Path) -> dict:
+    """A copy of the site at ``root`` whose Pyodide holds the real wheels of its pure
+    packages (the compiled ones stay stand-ins); returns its lock."""
+    shutil.copytree(site["html"], root)
+    folder = root / "static" / "pyodide"
+    lock_file = folder / "pyodide-lock.json"
+    lock = json.loads(lock_file.read_text("utf-8"))
+    for entry in lock["packages"].values():
+        wheel = folder / entry["file_name"]
+        if wheel.read_bytes() != f"stand-in for {entry['name']}".encode() \
+                or "-none-any.whl" not in entry["file_name"]:
+            continue  # added by the site (real already), or compiled (a stand-in stays)
+        try:
+            shutil.copy2(_pypi_wheel(entry, wheels), wheel)
+        except (OSError, subprocess.CalledProcessError) as error:
+            skip_or_fail(f"PyPI out of reach: {error}", REQUIRE_PYPI)
+        # Pyodide builds its own wheels of pure packages: the same files, other digests
+        entry["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    lock_file.write_text(json.dumps(lock), encoding="utf-8")
+    return lock
+
+
+@contextlib.contextmanager
+def _served(root: Path) -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
+                                functools.partial(_Handler, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def real_site(site, tmp_path_factory) -> tuple[Path, dict]:
+    from browser_support import require_browser
+
+    require_browser()
+    work = tmp_path_factory.mktemp("real")
+    return work / "site", _with_real_pure_wheels(site, work / "site", work / "wheels")
+
+
+def test_the_sites_python_loads_the_packages_and_runs_a_property_test(real_site):
+    from browser_support import chromium_context
+
+    root, lock = real_site
+    (root / "probe.html").write_text(PAGE, encoding="utf-8")
+    with _served(root) as address, chromium_context({"width": 800, "height": 600}) as context:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{address}/probe.html")
+        result = json.loads(page.evaluate("window.probe"))
+    assert not errors, errors
+    assert result["platform"] == "emscripten"
+    assert result["exit"] == 0 and "1 passed" in result["output"], result["output"]
+    locked = {canonicalize_name(e["name"]): e["version"] for e in lock["packages"].values()}
+    assert result["hypothesis"] == locked["hypothesis"]
+    assert result["ipywidgets"] == locked["ipywidgets"]
+
+
+KERNEL_RUN = """async ([setup, probe]) => {
+  const app = window.jupyterapp;
+  const specs = app.serviceManager.kernelspecs;
+  await specs.ready;
+  while (!specs.specs || !Object.keys(specs.specs.kernelspecs).length) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await specs.refreshSpecs();
+  }
+  const session = await app.serviceManager.sessions.startNew({
+      path: "notebooks/00_welcome.ipynb", name: "00_welcome.ipynb", type: "notebook",
+      kernel: { name: specs.specs.default } });
+  const run = async (code) => {
+    const out = [];
+    const future = session.kernel.requestExecute({ code });
+    future.onIOPub = (msg) => {
+      if (msg.header.msg_type === "stream") out.push(msg.content.text);
+      if (msg.header.msg_type === "error")
+        out.push(`ERROR ${msg.content.ename}: ${msg.content.evalue}`);
+    };
+    await future.done;
+    return out.join("");
+  };
+  return { setup: await run(setup), probe: await run(probe) };
+}"""
+KERNEL_PROBE = """import os, sys, json
+import hypothesis, ipywidgets, pytest
+print(json.dumps({"cwd": os.getcwd(), "path0": sys.path[0],
+                  "envs": os.path.isfile(os.path.join(sys.path[0], "course_lib", "envs",
+                                                      "toy_mdps.py")),
+                  "tests": sorted(os.listdir(os.path.join(sys.path[0], "tests")))}))
+"""
+
+
+def test_the_site_starts_its_kernel_and_the_set_up_cell_finds_the_course(real_site):
+    """JupyterLite itself: the kernel starts with PyPI out of bounds (its own packages from the
+    site alone), opens a notebook's folder, and the set-up cell puts the course on the path.
+    The compiled packages are stand-ins here, so the kernel preloads only the pure ones."""
+    from browser_support import chromium_context
+
+    root, _ = real_site
+    config_file = root / "jupyter-lite.json"
+    config = json.loads(config_file.read_text("utf-8"))
+    kernel = config["jupyter-config-data"]["litePluginSettings"][
+        "@jupyterlite/pyodide-kernel-extension:kernel"]
+    kernel["loadPyodideOptions"]["packages"] = ["pytest", "hypothesis", "ipywidgets", "tqdm"]
+    config["jupyter-config-data"]["exposeAppInBrowser"] = True  # window.jupyterapp, for the test
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    requests = []
+    with _served(root) as address, chromium_context({"width": 1000, "height": 700}) as context:
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(f"{address}/lab/index.html")
+        page.wait_for_function("window.jupyterapp !== undefined", timeout=120_000)
+        result = page.evaluate(KERNEL_RUN, [launch.colab_setup_cell(), KERNEL_PROBE])
+    assert "ERROR" not in result["setup"] + result["probe"], result
+    probe = json.loads(result["probe"].strip().splitlines()[-1])
+    assert probe["cwd"] == "/drive/notebooks" and probe["path0"] == "/drive"
+    assert probe["envs"] and "test_auctions.py" in probe["tests"]
+    assert all(url.startswith(address) for url in requests), [
+        url for url in requests if not url.startswith(address)][:5]
