@@ -19,6 +19,7 @@
 
 Usage:
     python scripts/colab_rehearsal.py [--jobs 2] [--notebooks 01 04 ...] [--keep]
+    python scripts/colab_rehearsal.py --prepare   # step 1 only (CI overlaps it with other work)
 """
 
 from __future__ import annotations
@@ -444,7 +445,12 @@ def main(argv: list[str]) -> int:
                         help="chapter numbers or file names (default: every notebook)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the work folder (clone, executed notebooks)")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only build (or check) Colab's Python, for a rehearsal later")
     args = parser.parse_args(argv)
+    if args.prepare:
+        print(f"Colab's Python ready: {colab_python(load_runtime())}")
+        return 0
     every = sorted((ROOT / "notebooks").glob("*.ipynb"))
     chosen = [nb for nb in every if not args.notebooks
               or any(nb.name.startswith(a) or nb.name == a for a in args.notebooks)]
