@@ -34,8 +34,8 @@ from classroom.release import MAINTAINER_TESTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "build" / "gradescope" / "autograder.zip"
-PROJECT_FILES = ("pyproject.toml", "requirements.txt", "README.md", "LICENSE",
-                 "grading/points.json", "grading/assignments.toml")
+PROJECT_FILES = ("pyproject.toml", "requirements.txt", "requirements-lock.txt", "README.md",
+                 "LICENSE", "grading/points.json", "grading/assignments.toml")
 FOLDERS = ("course_lib", "classroom", "data", "solutions")
 SECRET_FILE = "grading/secret"
 ASSIGNMENT_FILE = "grading/assignment"  # the id of the assignment the bundle grades

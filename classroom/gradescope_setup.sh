@@ -237,8 +237,14 @@ log "installing bubblewrap"
 log "making $ROOT/venv with $PYTHON"
 "$PYTHON" -m venv --clear "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
-# The CPU build of torch: Gradescope's machines have no GPU.
+# The CPU build of torch: Gradescope's machines have no GPU. At the versions the course was
+# tested with (requirements-lock.txt, a pip constraints file; torch's ==X lets X+cpu through).
 log "installing the course's requirements"
+constraints=()
+if [ -f "$ROOT/source/requirements-lock.txt" ]; then
+    constraints=(-c "$ROOT/source/requirements-lock.txt")
+fi
 "$ROOT/venv/bin/python" -m pip install --quiet \
-    --extra-index-url https://download.pytorch.org/whl/cpu -r "$ROOT/source/requirements.txt"
+    --extra-index-url https://download.pytorch.org/whl/cpu -r "$ROOT/source/requirements.txt" \
+    "${constraints[@]}"
 "$ROOT/venv/bin/python" --version

@@ -314,6 +314,26 @@ def test_a_full_run_makes_the_venv_with_the_chosen_python(tmp_path):
     assert "apt-get install -y -qq bubblewrap" in system.log
 
 
+def test_the_requirements_install_at_the_locks_versions(tmp_path):
+    """The bundle's requirements-lock.txt reaches pip as constraints: one pip cannot read
+    fails the set-up (a readable one, with nothing required, installs nothing: offline)."""
+    outcomes = []
+    for lock in ("numpy==2.3.0\n", "this is no requirement ===\n"):
+        work = tmp_path / str(len(outcomes))
+        system = FakeSystem(work, python3="3.10",
+                            apt={"python3.11": "3.11.9-1", "python3.11-venv": "3.11.9-1",
+                                 "bubblewrap": "0.6.1-1"},
+                            targets=("3.11",))
+        source = work / "autograder" / "source"
+        source.mkdir(parents=True)
+        (source / "requirements.txt").write_text("# nothing\n")
+        (source / "requirements-lock.txt").write_text(lock)
+        result = system.run(dry=False)
+        outcomes.append((result.returncode, result.stderr))
+    assert outcomes[0][0] == 0, outcomes[0][1]
+    assert outcomes[1][0] != 0 and "requirements-lock.txt" in outcomes[1][1], outcomes[1]
+
+
 def test_the_floor_is_one_line_to_substitute():
     lines = [line for line in SCRIPT.read_text().splitlines()
              if re.match(r"\s*PYTHON_FLOOR=", line)]
