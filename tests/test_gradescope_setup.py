@@ -297,15 +297,21 @@ def test_without_add_apt_repository_software_properties_common_is_asked_for(tmp_
     assert "ERROR: no Python >= 3.11" in result.stderr
 
 
-def test_a_full_run_makes_the_venv_with_the_chosen_python(tmp_path):
-    # No requirements and no index: the venv, bubblewrap and the steps, offline.
-    system = FakeSystem(tmp_path, python3="3.10",
+def _full_system(work: Path) -> tuple[FakeSystem, Path]:
+    """A 22.04-like system whose apt has Python 3.11, and a bundle that requires nothing (no
+    index needed: the venv, bubblewrap and the steps run offline); its source folder."""
+    system = FakeSystem(work, python3="3.10",
                         apt={"python3.11": "3.11.9-1", "python3.11-venv": "3.11.9-1",
                              "bubblewrap": "0.6.1-1"},
                         targets=("3.11",))
-    source = tmp_path / "autograder" / "source"
+    source = work / "autograder" / "source"
     source.mkdir(parents=True)
     (source / "requirements.txt").write_text("# nothing\n")
+    return system, source
+
+
+def test_a_full_run_makes_the_venv_with_the_chosen_python(tmp_path):
+    system, _ = _full_system(tmp_path)
     result = system.run(dry=False)
     assert result.returncode == 0, result.stderr
     venv_python = tmp_path / "autograder" / "venv" / "bin" / "python"
@@ -319,14 +325,7 @@ def test_the_requirements_install_at_the_locks_versions(tmp_path):
     fails the set-up (a readable one, with nothing required, installs nothing: offline)."""
     outcomes = []
     for lock in ("numpy==2.3.0\n", "this is no requirement ===\n"):
-        work = tmp_path / str(len(outcomes))
-        system = FakeSystem(work, python3="3.10",
-                            apt={"python3.11": "3.11.9-1", "python3.11-venv": "3.11.9-1",
-                                 "bubblewrap": "0.6.1-1"},
-                            targets=("3.11",))
-        source = work / "autograder" / "source"
-        source.mkdir(parents=True)
-        (source / "requirements.txt").write_text("# nothing\n")
+        system, source = _full_system(tmp_path / str(len(outcomes)))
         (source / "requirements-lock.txt").write_text(lock)
         result = system.run(dry=False)
         outcomes.append((result.returncode, result.stderr))
