@@ -7,10 +7,13 @@ fails under ``COURSE_LIB_REQUIRE_BROWSER=1``.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,3 +75,25 @@ def output_dir(default: str) -> Path:
     path = Path(folder) if folder else ROOT / "build" / "test-output" / default
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    # JavaScript modules and WebAssembly must be served with their own types to load
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
+                      ".wasm": "application/wasm", ".whl": "application/zip"}
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """A static web server for ``folder`` on 127.0.0.1; its address (no trailing slash)."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
+                                functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -14,25 +14,22 @@ tests/test_browser.py. A screenshot of chapter 1 goes to ``build/test-output/boo
 
 from __future__ import annotations
 
-import functools
 import html
 import importlib.util
 import re
 import subprocess
 import sys
-import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
-from browser_support import chromium_context, output_dir
+from browser_support import chromium_context, output_dir, served
 from gates import REQUIRE_BOOK, skip_or_fail
 from npm_tools import npm_tools
 
@@ -127,22 +124,10 @@ def site() -> Path:
     return build_book.HTML
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
-                                functools.partial(_QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with served(site) as address:
+        yield f"{address}/"
 
 
 @dataclass

@@ -11,8 +11,6 @@ starts its kernel from the site alone and runs a notebook's set-up cell. Maintai
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import importlib.util
 import json
@@ -22,11 +20,8 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -231,14 +226,6 @@ json.dumps({"platform": sys.platform, "exit": int(code), "output": out.getvalue(
 """
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
-                      ".wasm": "application/wasm", ".whl": "application/zip"}
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 def _pypi_wheel(entry: dict, folder: Path) -> Path:
     """The wheel of a pure package of Pyodide's lock: PyPI's file of that name, or one built
     from PyPI's sdist where PyPI has no wheel (atomicwrites)."""
@@ -283,17 +270,6 @@ def _with_real_pure_wheels(site: dict, root: Path, wheels: Path) -> dict:
     return lock
 
 
-@contextlib.contextmanager
-def _served(root: Path) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0),
-                                functools.partial(_Handler, directory=str(root)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-
-
 @pytest.fixture(scope="module")
 def real_site(site, tmp_path_factory) -> tuple[Path, dict]:
     from browser_support import require_browser
@@ -304,11 +280,11 @@ def real_site(site, tmp_path_factory) -> tuple[Path, dict]:
 
 
 def test_the_sites_python_loads_the_packages_and_runs_a_property_test(real_site):
-    from browser_support import chromium_context
+    from browser_support import chromium_context, served
 
     root, lock = real_site
     (root / "probe.html").write_text(PAGE, encoding="utf-8")
-    with _served(root) as address, chromium_context({"width": 800, "height": 600}) as context:
+    with served(root) as address, chromium_context({"width": 800, "height": 600}) as context:
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -359,7 +335,7 @@ def test_the_site_starts_its_kernel_and_the_set_up_cell_finds_the_course(real_si
     """JupyterLite itself: the kernel starts with PyPI out of bounds (its own packages from the
     site alone), opens a notebook's folder, and the set-up cell puts the course on the path.
     The compiled packages are stand-ins here, so the kernel preloads only the pure ones."""
-    from browser_support import chromium_context
+    from browser_support import chromium_context, served
 
     root, _ = real_site
     config_file = root / "jupyter-lite.json"
@@ -370,7 +346,7 @@ def test_the_site_starts_its_kernel_and_the_set_up_cell_finds_the_course(real_si
     config["jupyter-config-data"]["exposeAppInBrowser"] = True  # window.jupyterapp, for the test
     config_file.write_text(json.dumps(config), encoding="utf-8")
     requests = []
-    with _served(root) as address, chromium_context({"width": 1000, "height": 700}) as context:
+    with served(root) as address, chromium_context({"width": 1000, "height": 700}) as context:
         page = context.new_page()
         page.on("request", lambda request: requests.append(request.url))
         page.goto(f"{address}/lab/index.html")
